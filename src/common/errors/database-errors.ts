@@ -1,0 +1,42 @@
+/**
+ * PostgreSQL and node-postgres failures that mean "the database is unavailable right now", not "bug":
+ * a lock or statement that timed out, a connection that could not be had, a server that went away.
+ * They answer 503 with Retry-After; a retry with the same Idempotency-Key is safe because the
+ * transaction that failed was rolled back whole.
+ */
+const UNAVAILABLE_SQLSTATES = new Set([
+  '55P03', // lock_not_available (lock_timeout)
+  '57014', // query_canceled (statement_timeout)
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '53300', // too_many_connections
+  '53000', // insufficient_resources
+  '08000', '08003', '08006', '08001', '08004', // connection exceptions
+  '25P03', // idle_in_transaction_session_timeout
+  '40P01', // deadlock_detected, after retries ran out
+  '40001', // serialization_failure, after retries ran out
+]);
+
+const UNAVAILABLE_MESSAGES = [
+  'timeout exceeded when trying to connect',
+  'Connection terminated',
+  'connect ECONNREFUSED',
+  'Client has encountered a connection error',
+  'Connection ended unexpectedly',
+  'the database system is',
+];
+
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const sqlState = (error as { code?: unknown }).code ?? (error as { driverError?: { code?: unknown } }).driverError?.code;
+  if (typeof sqlState === 'string' && (UNAVAILABLE_SQLSTATES.has(sqlState) || sqlState.startsWith('08'))) return true;
+  if (sqlState === 'ECONNREFUSED' || sqlState === 'ECONNRESET' || sqlState === 'ETIMEDOUT') return true;
+  return UNAVAILABLE_MESSAGES.some((fragment) => error.message.includes(fragment));
+}
+
+/** Failures that a fresh attempt of the same transaction may not hit: retried a bounded number of times. */
+export function isRetryableConflict(error: unknown): boolean {
+  const sqlState = (error as { code?: unknown })?.code ?? (error as { driverError?: { code?: unknown } })?.driverError?.code;
+  return sqlState === '40P01' || sqlState === '40001';
+}

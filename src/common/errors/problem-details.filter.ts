@@ -1,0 +1,107 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { isDatabaseUnavailable } from './database-errors.js';
+import { DomainError, FieldError } from './domain-error.js';
+import { ERROR_STATUS, ERROR_TITLE, ErrorCode } from './error-codes.js';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+const RETRY_AFTER_SECONDS = '1';
+
+const CODE_FOR_HTTP_STATUS: Record<number, ErrorCode> = {
+  400: 'VALIDATION_FAILED',
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'NOT_FOUND',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'RATE_LIMITED',
+  503: 'SERVICE_UNAVAILABLE',
+};
+
+/** What body-parser throws for a body it cannot read; `type` names the failure. */
+interface BodyParserError extends Error {
+  type: string;
+  status: number;
+}
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: ErrorCode;
+  errors?: FieldError[];
+  requestId?: string;
+}
+
+export function problemFor(code: ErrorCode, detail: string, errors?: FieldError[]): Problem {
+  return {
+    type: `/problems/${code.toLowerCase().replaceAll('_', '-')}`,
+    title: ERROR_TITLE[code],
+    status: ERROR_STATUS[code],
+    detail,
+    code,
+    ...(errors && errors.length > 0 ? { errors } : {}),
+  };
+}
+
+/**
+ * The one place errors become responses: RFC 9457 problem+json with the contract's stable code.
+ * Anything it does not recognise is a bug: logged with the request id, answered 500 without internals.
+ */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ProblemDetails');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<Request>();
+    const response = http.getResponse<Response>();
+    const problem = this.toProblem(exception, request);
+    if (response.headersSent) return;
+    if (problem.status === 503) response.setHeader('Retry-After', RETRY_AFTER_SECONDS);
+    response.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
+  }
+
+  private toProblem(exception: unknown, request: Request): Problem {
+    if (exception instanceof DomainError) return problemFor(exception.code, exception.detail, exception.errors);
+    if (isBodyParserError(exception)) return this.bodyProblem(exception);
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const code = CODE_FOR_HTTP_STATUS[status];
+      if (code) return problemFor(code, httpExceptionDetail(exception));
+    }
+    if (isDatabaseUnavailable(exception)) {
+      this.logger.warn({ err: exception, reqId: request.id }, 'database unavailable');
+      return problemFor('SERVICE_UNAVAILABLE', 'The database could not answer in time; retry with the same Idempotency-Key.');
+    }
+    const requestId = String(request.id ?? '');
+    this.logger.error({ err: exception, reqId: requestId }, 'unhandled error');
+    return { ...problemFor('INTERNAL_ERROR', 'An unexpected error occurred; it has been logged.'), requestId };
+  }
+
+  private bodyProblem(error: BodyParserError): Problem {
+    switch (error.type) {
+      case 'entity.too.large':
+        return problemFor('PAYLOAD_TOO_LARGE', 'The request body exceeds the 64 KiB limit.');
+      case 'encoding.unsupported':
+      case 'charset.unsupported':
+        return problemFor('UNSUPPORTED_MEDIA_TYPE', error.message);
+      default:
+        return problemFor('VALIDATION_FAILED', 'The request body is not valid JSON.');
+    }
+  }
+}
+
+function isBodyParserError(error: unknown): error is BodyParserError {
+  return error instanceof Error && typeof (error as BodyParserError).type === 'string' && typeof (error as BodyParserError).status === 'number';
+}
+
+function httpExceptionDetail(exception: HttpException): string {
+  const body = exception.getResponse();
+  if (typeof body === 'string') return body;
+  const message = (body as { message?: unknown }).message;
+  if (Array.isArray(message)) return message.join('; ');
+  return typeof message === 'string' ? message : exception.message;
+}

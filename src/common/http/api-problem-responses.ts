@@ -1,0 +1,27 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiExtraModels, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import { ProblemDto } from './problem.dto.js';
+
+const DESCRIPTIONS: Record<number, string> = {
+  400: 'VALIDATION_FAILED: malformed JSON, wrong types, unknown fields, bad amount, currency or id',
+  401: 'UNAUTHORIZED: no or wrong API key',
+  404: 'WALLET_NOT_FOUND or TRANSACTION_NOT_FOUND',
+  409: 'WALLET_ALREADY_EXISTS or IDEMPOTENCY_IN_PROGRESS',
+  413: 'PAYLOAD_TOO_LARGE: body over 64 KiB',
+  422: 'INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY or IDEMPOTENCY_KEY_REUSED',
+  503: 'SERVICE_UNAVAILABLE: the database is down or a lock could not be had in time; retry (safe with the same Idempotency-Key)',
+};
+
+/** Documents the problem+json responses an operation can give. */
+export function ApiProblemResponses(...statuses: number[]) {
+  return applyDecorators(
+    ApiExtraModels(ProblemDto),
+    ...statuses.map((status) =>
+      ApiResponse({
+        status,
+        description: DESCRIPTIONS[status] ?? 'Problem details',
+        content: { 'application/problem+json': { schema: { $ref: getSchemaPath(ProblemDto) } } },
+      }),
+    ),
+  );
+}

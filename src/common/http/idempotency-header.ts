@@ -1,0 +1,16 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiHeader } from '@nestjs/swagger';
+
+export const IDEMPOTENCY_REPLAYED_HEADER = 'Idempotency-Replayed';
+
+/** Documents the Idempotency-Key request header every /v1 POST accepts. */
+export function ApiIdempotencyKey() {
+  return ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description:
+      'Makes the POST safe to retry: a repeat with the same key and body returns the first response again ' +
+      `(with ${IDEMPOTENCY_REPLAYED_HEADER}: true) and moves no money; the same key with another body → 422. Kept at least 24 h.`,
+    schema: { type: 'string', minLength: 1, maxLength: 255, example: 'order-1042-capture' },
+  });
+}

@@ -1,0 +1,17 @@
+import 'reflect-metadata';
+import { DataSource } from 'typeorm';
+import { databaseOptions } from './database-options.js';
+
+/**
+ * For the TypeORM CLI (`npm run migration:generate -- migrations/<Name>`), which needs DATABASE_URL:
+ * generate against a database migrated to the current schema, then review the file by hand.
+ */
+export default new DataSource(
+  databaseOptions({
+    url: process.env.DATABASE_URL ?? '',
+    poolSize: 2,
+    connectionTimeoutMs: 5_000,
+    lockTimeoutMs: 10_000,
+    statementTimeoutMs: 600_000,
+  }),
+);

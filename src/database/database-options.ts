@@ -1,0 +1,31 @@
+import type { DataSourceOptions } from 'typeorm';
+import { MIGRATIONS } from '../../migrations/index.js';
+import { ENTITIES } from './entities.js';
+
+export interface DatabaseSettings {
+  url: string;
+  poolSize: number;
+  connectionTimeoutMs: number;
+  lockTimeoutMs: number;
+  statementTimeoutMs: number;
+}
+
+/** One definition of the connection for the service, the migration CLI and the tests. */
+export function databaseOptions(settings: DatabaseSettings): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url: settings.url,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'schema_migrations',
+    synchronize: false,
+    logging: false,
+    extra: {
+      max: settings.poolSize,
+      connectionTimeoutMillis: settings.connectionTimeoutMs,
+      // Bounded waits: a row lock or a query that cannot finish in time fails fast and answers 503.
+      options: `-c lock_timeout=${settings.lockTimeoutMs} -c statement_timeout=${settings.statementTimeoutMs} -c idle_in_transaction_session_timeout=${settings.statementTimeoutMs * 2}`,
+      application_name: 'wallet-service',
+    },
+  };
+}

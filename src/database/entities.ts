@@ -1,0 +1,6 @@
+import { IdempotencyKeyEntity } from '../common/idempotency/idempotency-key.entity.js';
+import { EntryEntity } from '../transactions/entry.entity.js';
+import { TransactionEntity } from '../transactions/transaction.entity.js';
+import { WalletEntity } from '../wallets/wallet.entity.js';
+
+export const ENTITIES = [WalletEntity, TransactionEntity, EntryEntity, IdempotencyKeyEntity];

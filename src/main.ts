@@ -1,0 +1,46 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { validateEnvironment } from './config/environment.js';
+import { EmbeddedDatabase, startEmbeddedPostgres } from './database/embedded-postgres.js';
+import { createHttpApp } from './http-app.js';
+
+const SHUTDOWN_DEADLINE_MS = 10_000;
+
+async function bootstrap(): Promise<void> {
+  const startedAtMs = Date.now();
+  const env = validateEnvironment(process.env);
+  let embedded: EmbeddedDatabase | undefined;
+  if (!env.DATABASE_URL) {
+    embedded = await startEmbeddedPostgres({ dataDir: env.EMBEDDED_PG_DIR, port: env.EMBEDDED_PG_PORT });
+  }
+  const app = await createHttpApp(env.DATABASE_URL ?? embedded!.url);
+  const logger = new Logger('Bootstrap');
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.log(`${signal}: draining requests, then closing the pool`);
+    setTimeout(() => {
+      logger.error('shutdown deadline passed; exiting');
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    // app.close() stops accepting connections, waits for in-flight requests, then destroys the pool.
+    await app.close();
+    await embedded?.stop();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+
+  await app.listen(env.PORT);
+  if (!env.API_KEYS) logger.warn('API_KEYS is unset: using the development key "dev-secret-key" (never in production)');
+  logger.log(
+    `listening on http://localhost:${env.PORT} (docs at /docs) with ${embedded ? 'embedded PostgreSQL' : 'DATABASE_URL'}; ready in ${Date.now() - startedAtMs} ms`,
+  );
+}
+
+bootstrap().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

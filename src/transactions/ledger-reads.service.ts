@@ -1,0 +1,54 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { DomainError } from '../common/errors/domain-error.js';
+import { decodeCursor, encodeCursor } from '../common/pagination/cursor.js';
+import { walletNotFound } from '../wallets/wallets.service.js';
+import type { HistoryQuery } from './dto/history.query.js';
+import { TransactionDocument, TransactionDto, TransactionPageDto, toTransactionDto } from './dto/transaction.dto.js';
+
+/** Reads of the ledger; transactions are rendered by the same SQL function that renders them when posted. */
+@Injectable()
+export class LedgerReadsService {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async getTransaction(id: string): Promise<TransactionDto> {
+    const [row] = await this.dataSource.query('SELECT transaction_document($1) AS doc', [id]);
+    if (!row?.doc) throw new DomainError('TRANSACTION_NOT_FOUND', `Transaction ${id} does not exist.`);
+    return toTransactionDto(row.doc as TransactionDocument);
+  }
+
+  /**
+   * A wallet's transactions, newest first by default. Pages are keyed on the wallet's entry id, which
+   * only grows, so a page never repeats or skips a transaction while new ones are posted.
+   */
+  async history(walletId: string, query: HistoryQuery): Promise<TransactionPageDto> {
+    const afterEntryId = query.cursor ? decodeCursor(query.cursor) : null;
+    const descending = query.order !== 'asc';
+    // Two fixed spellings rather than a CASE, so PostgreSQL walks the (wallet_id, id) index in order.
+    const [direction, comparison] = descending ? ['DESC', '<'] : ['ASC', '>'];
+    const rows: { entry_id: string; doc: TransactionDocument | null }[] = await this.dataSource.query(
+      `WITH wallet AS (SELECT id FROM wallets WHERE id = $1)
+       SELECT page.entry_id, transaction_document(page.transaction_id) AS doc
+         FROM wallet
+         LEFT JOIN LATERAL (
+           SELECT e.id AS entry_id, e.transaction_id
+             FROM entries e JOIN transactions t ON t.id = e.transaction_id
+            WHERE e.wallet_id = wallet.id
+              AND ($2::text IS NULL OR t.type = $2)
+              AND ($3::timestamptz IS NULL OR e.created_at >= $3)
+              AND ($4::timestamptz IS NULL OR e.created_at < $4)
+              AND ($5::bigint IS NULL OR e.id ${comparison} $5)
+            ORDER BY e.id ${direction}
+            LIMIT $6
+         ) page ON true`,
+      [walletId, query.type ?? null, query.from ?? null, query.to ?? null, afterEntryId, query.limit + 1],
+    );
+    if (rows.length === 0) throw walletNotFound(walletId);
+    const found = rows.filter((row) => row.doc !== null);
+    const page = found.slice(0, query.limit);
+    return {
+      data: page.map((row) => toTransactionDto(row.doc as TransactionDocument)),
+      nextCursor: found.length > query.limit ? encodeCursor(page[page.length - 1].entry_id) : null,
+    };
+  }
+}

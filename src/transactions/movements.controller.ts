@@ -1,0 +1,96 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { ApiKeyAuth } from '../common/auth/api-key-auth.decorator.js';
+import { ApiProblemResponses } from '../common/http/api-problem-responses.js';
+import { ApiIdempotencyKey, IDEMPOTENCY_REPLAYED_HEADER } from '../common/http/idempotency-header.js';
+import { uuidParam } from '../common/http/uuid-param.js';
+import { Idempotency, IdempotencyContext } from '../common/idempotency/idempotency-key.decorator.js';
+import { HistoryQuery } from './dto/history.query.js';
+import { MovementDto } from './dto/movement.dto.js';
+import { TransactionDto, TransactionPageDto } from './dto/transaction.dto.js';
+import { TransferDto } from './dto/transfer.dto.js';
+import { LedgerReadsService } from './ledger-reads.service.js';
+import { PostedTransaction, PostingService, sameWalletRefusal } from './posting.service.js';
+
+function respond(response: Response, posted: PostedTransaction): TransactionDto {
+  if (posted.replayed) response.setHeader(IDEMPOTENCY_REPLAYED_HEADER, 'true');
+  return posted.transaction;
+}
+
+@ApiTags('transactions')
+@ApiKeyAuth()
+@Controller('v1')
+export class MovementsController {
+  constructor(
+    private readonly posting: PostingService,
+    private readonly reads: LedgerReadsService,
+  ) {}
+
+  @Post('wallets/:id/deposits')
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Top up a wallet with money from outside (card, bank transfer)' })
+  @ApiIdempotencyKey()
+  @ApiCreatedResponse({ type: TransactionDto })
+  @ApiProblemResponses(400, 404, 409, 413, 422)
+  async deposit(
+    @Param('id', uuidParam('id')) walletId: string,
+    @Body() body: MovementDto,
+    @Idempotency() idempotency: IdempotencyContext | null,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<TransactionDto> {
+    const { amount, ...details } = body;
+    const posted = await this.posting.post({ type: 'deposit', debitWalletId: null, creditWalletId: walletId, amountMinor: amount, ...details }, idempotency);
+    return respond(response, posted);
+  }
+
+  @Post('wallets/:id/withdrawals')
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Pay money out of a wallet to the outside world' })
+  @ApiIdempotencyKey()
+  @ApiCreatedResponse({ type: TransactionDto })
+  @ApiProblemResponses(400, 404, 409, 413, 422)
+  async withdraw(
+    @Param('id', uuidParam('id')) walletId: string,
+    @Body() body: MovementDto,
+    @Idempotency() idempotency: IdempotencyContext | null,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<TransactionDto> {
+    const { amount, ...details } = body;
+    const posted = await this.posting.post({ type: 'withdrawal', debitWalletId: walletId, creditWalletId: null, amountMinor: amount, ...details }, idempotency);
+    return respond(response, posted);
+  }
+
+  @Post('transfers')
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Move money from one wallet to another of the same currency' })
+  @ApiIdempotencyKey()
+  @ApiCreatedResponse({ type: TransactionDto })
+  @ApiProblemResponses(400, 404, 409, 413, 422)
+  async transfer(
+    @Body() body: TransferDto,
+    @Idempotency() idempotency: IdempotencyContext | null,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<TransactionDto> {
+    const { fromWalletId, toWalletId, amount, ...details } = body;
+    if (fromWalletId.toLowerCase() === toWalletId.toLowerCase()) throw sameWalletRefusal(fromWalletId);
+    const posted = await this.posting.post({ type: 'transfer', debitWalletId: fromWalletId, creditWalletId: toWalletId, amountMinor: amount, ...details }, idempotency);
+    return respond(response, posted);
+  }
+
+  @Get('transactions/:id')
+  @ApiOperation({ summary: 'Get a transaction with its entries' })
+  @ApiOkResponse({ type: TransactionDto })
+  @ApiProblemResponses(400, 404)
+  getTransaction(@Param('id', uuidParam('id')) id: string): Promise<TransactionDto> {
+    return this.reads.getTransaction(id);
+  }
+
+  @Get('wallets/:id/transactions')
+  @ApiOperation({ summary: "A wallet's transactions, a page at a time" })
+  @ApiOkResponse({ type: TransactionPageDto })
+  @ApiProblemResponses(400, 404)
+  history(@Param('id', uuidParam('id')) walletId: string, @Query() query: HistoryQuery): Promise<TransactionPageDto> {
+    return this.reads.history(walletId, query);
+  }
+}

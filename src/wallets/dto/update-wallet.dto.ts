@@ -1,0 +1,26 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { MAX_AMOUNT_MINOR } from '../../common/money/amount.js';
+import { type Metadata, OptionalMetadata } from '../../common/validation/metadata.js';
+import type { WalletStatus } from '../wallet.entity.js';
+
+export class UpdateWalletDto {
+  @ApiPropertyOptional({
+    enum: ['active', 'frozen', 'closed'],
+    description: 'A frozen wallet moves no money until it is active again; closing is final and needs an empty wallet.',
+  })
+  @IsOptional()
+  @IsIn(['active', 'frozen', 'closed'])
+  status?: WalletStatus;
+
+  @ApiPropertyOptional({ type: 'integer', format: 'int64', minimum: 0, maximum: MAX_AMOUNT_MINOR, example: 5000 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_AMOUNT_MINOR)
+  overdraftLimit?: number;
+
+  /** Replaces the wallet's metadata as a whole. */
+  @OptionalMetadata()
+  metadata?: Metadata;
+}

@@ -1,0 +1,61 @@
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { ApiKeyAuth } from '../common/auth/api-key-auth.decorator.js';
+import { ApiProblemResponses } from '../common/http/api-problem-responses.js';
+import { ApiIdempotencyKey, IDEMPOTENCY_REPLAYED_HEADER } from '../common/http/idempotency-header.js';
+import { uuidParam } from '../common/http/uuid-param.js';
+import { Idempotency, IdempotencyContext } from '../common/idempotency/idempotency-key.decorator.js';
+import { CreateWalletDto } from './dto/create-wallet.dto.js';
+import { ListWalletsQuery } from './dto/list-wallets.query.js';
+import { UpdateWalletDto } from './dto/update-wallet.dto.js';
+import { WalletDto, WalletListDto } from './dto/wallet.dto.js';
+import { WalletsService } from './wallets.service.js';
+
+@ApiTags('wallets')
+@ApiKeyAuth()
+@Controller('v1/wallets')
+export class WalletsController {
+  constructor(private readonly wallets: WalletsService) {}
+
+  @Post()
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Create a wallet for an owner in one currency' })
+  @ApiIdempotencyKey()
+  @ApiCreatedResponse({ type: WalletDto })
+  @ApiProblemResponses(400, 409, 413, 422)
+  async create(
+    @Body() body: CreateWalletDto,
+    @Idempotency() idempotency: IdempotencyContext | null,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<WalletDto> {
+    const result = await this.wallets.create(body, idempotency);
+    if (result.replayed) response.setHeader(IDEMPOTENCY_REPLAYED_HEADER, 'true');
+    response.status(result.status);
+    return result.body;
+  }
+
+  @Get()
+  @ApiOperation({ summary: "List an owner's wallets" })
+  @ApiOkResponse({ type: WalletListDto })
+  @ApiProblemResponses(400)
+  async list(@Query() query: ListWalletsQuery): Promise<WalletListDto> {
+    return { data: await this.wallets.listByOwner(query.ownerId) };
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'Get a wallet with its balance, held and available amounts' })
+  @ApiOkResponse({ type: WalletDto })
+  @ApiProblemResponses(400, 404)
+  get(@Param('id', uuidParam('id')) id: string): Promise<WalletDto> {
+    return this.wallets.get(id);
+  }
+
+  @Patch(':id')
+  @ApiOperation({ summary: 'Freeze, unfreeze or close a wallet; change its overdraft limit or metadata' })
+  @ApiOkResponse({ type: WalletDto })
+  @ApiProblemResponses(400, 404, 413, 422)
+  update(@Param('id', uuidParam('id')) id: string, @Body() body: UpdateWalletDto): Promise<WalletDto> {
+    return this.wallets.update(id, body);
+  }
+}
