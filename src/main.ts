@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { validateEnvironment } from './config/environment.js';
-import { EmbeddedDatabase, startEmbeddedPostgres } from './database/embedded-postgres.js';
+import type { EmbeddedDatabase } from './database/embedded-postgres.js';
 import { createHttpApp } from './http-app.js';
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
@@ -11,6 +11,8 @@ async function bootstrap(): Promise<void> {
   const env = validateEnvironment(process.env);
   let embedded: EmbeddedDatabase | undefined;
   if (!env.DATABASE_URL) {
+    // Loaded only when needed: production images ship without the embedded server (a dev dependency).
+    const { startEmbeddedPostgres } = await import('./database/embedded-postgres.js');
     embedded = await startEmbeddedPostgres({ dataDir: env.EMBEDDED_PG_DIR, port: env.EMBEDDED_PG_PORT });
   }
   const app = await createHttpApp(env.DATABASE_URL ?? embedded!.url);

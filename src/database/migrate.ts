@@ -2,12 +2,13 @@ import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { validateEnvironment } from '../config/environment.js';
 import { databaseOptions } from './database-options.js';
-import { startEmbeddedPostgres } from './embedded-postgres.js';
 
 /** `npm run migration:run`: applies pending migrations to DATABASE_URL, or to the embedded database. */
 async function migrate(): Promise<void> {
   const env = validateEnvironment(process.env);
-  const embedded = env.DATABASE_URL ? undefined : await startEmbeddedPostgres({ dataDir: env.EMBEDDED_PG_DIR, port: env.EMBEDDED_PG_PORT });
+  const embedded = env.DATABASE_URL
+    ? undefined
+    : await (await import('./embedded-postgres.js')).startEmbeddedPostgres({ dataDir: env.EMBEDDED_PG_DIR, port: env.EMBEDDED_PG_PORT });
   const dataSource = new DataSource(
     databaseOptions({
       url: env.DATABASE_URL ?? embedded!.url,
