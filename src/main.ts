@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
+import type { Server } from 'node:http';
 import { validateEnvironment } from './config/environment.js';
 import type { EmbeddedDatabase } from './database/embedded-postgres.js';
 import { createHttpApp } from './http-app.js';
@@ -28,7 +29,12 @@ async function bootstrap(): Promise<void> {
       process.exit(1);
     }, SHUTDOWN_DEADLINE_MS).unref();
     // app.close() stops accepting connections, waits for in-flight requests, then destroys the pool.
+    // Keep-alive sockets that go idle after their last response would hold it open until they time
+    // out, so they are closed as soon as they are idle.
+    const server = app.getHttpServer() as Server;
+    const sweeper = setInterval(() => server.closeIdleConnections(), 50);
     await app.close();
+    clearInterval(sweeper);
     await embedded?.stop();
     process.exit(0);
   };
