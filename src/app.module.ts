@@ -2,11 +2,13 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { LoggerModule } from 'nestjs-pino';
 import { API_KEYS, ApiKeyGuard } from './common/auth/api-key.guard.js';
 import { ProblemDetailsFilter } from './common/errors/problem-details.filter.js';
 import { IdempotencyModule } from './common/idempotency/idempotency.module.js';
+import { CursorCodec } from './common/pagination/cursor.js';
+import { REQUEST_ID_HEADER } from './common/http/request-id.middleware.js';
 import { DEVELOPMENT_API_KEYS, parseApiKeys } from './config/api-keys.js';
 import { Environment, validateEnvironment } from './config/environment.js';
 import { databaseOptions } from './database/database-options.js';
@@ -14,8 +16,6 @@ import { HealthModule } from './health/health.module.js';
 import { TransactionsModule } from './transactions/transactions.module.js';
 import { WalletsModule } from './wallets/wallets.module.js';
 
-const REQUEST_ID_HEADER = 'x-request-id';
-const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export interface AppModuleOptions {
   /** The PostgreSQL URL actually used: DATABASE_URL, or the embedded server main.ts started. */
@@ -36,13 +36,8 @@ export class AppModule {
             pinoHttp: {
               level: config.get('LOG_LEVEL', { infer: true }),
               autoLogging: config.get('LOG_REQUESTS', { infer: true }) === 'true',
-              // Accept the caller's request id when it is sane, otherwise mint one; echoed on every response.
-              genReqId: (request, response) => {
-                const given = request.headers[REQUEST_ID_HEADER];
-                const id = typeof given === 'string' && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
-                response.setHeader('X-Request-Id', id);
-                return id;
-              },
+              // The request-id middleware ran first (before body parsing), so every log line carries its id.
+              genReqId: (request) => String(request.headers[REQUEST_ID_HEADER]),
               redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
               serializers: {
                 req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
@@ -79,8 +74,17 @@ export class AppModule {
             parseApiKeys(config.get('API_KEYS', { infer: true }) ?? DEVELOPMENT_API_KEYS),
         },
         ApiKeyGuard,
+        {
+          provide: CursorCodec,
+          inject: [ConfigService],
+          useFactory: (config: ConfigService<Environment, true>) =>
+            new CursorCodec(
+              config.get('CURSOR_SECRET', { infer: true }) ??
+                createHash('sha256').update(`cursor\n${config.get('API_KEYS', { infer: true }) ?? DEVELOPMENT_API_KEYS}`).digest('hex'),
+            ),
+        },
       ],
-      exports: [API_KEYS, ApiKeyGuard],
+      exports: [API_KEYS, ApiKeyGuard, CursorCodec],
     };
   }
 }

@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
+import { requestIdMiddleware } from './common/http/request-id.middleware.js';
 import { createValidationPipe } from './common/validation/validation-pipe.js';
 
 /** Documented in the contract: bodies over this answer 413 PAYLOAD_TOO_LARGE. */
@@ -19,6 +20,7 @@ export async function createHttpApp(databaseUrl: string, options: { logger?: boo
     bodyParser: false,
   });
   if (options.logger !== false) app.useLogger(app.get(Logger));
+  app.use(requestIdMiddleware);
   app.useBodyParser('json', { limit: REQUEST_BODY_LIMIT, strict: true });
   app.set('x-powered-by', false);
   app.set('etag', false);
@@ -36,7 +38,7 @@ function setUpOpenApi(app: INestApplication): void {
         'accepts an `Idempotency-Key`. Errors are RFC 9457 application/problem+json with a stable `code`.',
     )
     .setVersion('1.0.0')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key from API_KEYS' }, 'api-key')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'opaque API key', description: 'An API key secret from API_KEYS' }, 'api-key')
     .build();
   const document = SwaggerModule.createDocument(app, config);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', swaggerOptions: { persistAuthorization: true } });

@@ -1,5 +1,5 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
 
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
 
@@ -24,6 +24,10 @@ export class Environment {
     message: 'API_KEYS must be a comma-separated list of name:secret entries (secret at least 8 characters)',
   })
   API_KEYS?: string;
+
+  /** Signs list cursors; every replica needs the same value. Defaults to a digest of API_KEYS. */
+  @IsOptional() @IsString() @MinLength(16)
+  CURSOR_SECRET?: string;
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';

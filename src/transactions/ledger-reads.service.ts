@@ -1,7 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error.js';
-import { decodeCursor, encodeCursor } from '../common/pagination/cursor.js';
+import { CursorCodec } from '../common/pagination/cursor.js';
 import { walletNotFound } from '../wallets/wallets.service.js';
 import type { HistoryQuery } from './dto/history.query.js';
 import { TransactionDocument, TransactionDto, TransactionPageDto, toTransactionDto } from './dto/transaction.dto.js';
@@ -9,7 +9,10 @@ import { TransactionDocument, TransactionDto, TransactionPageDto, toTransactionD
 /** Reads of the ledger; transactions are rendered by the same SQL function that renders them when posted. */
 @Injectable()
 export class LedgerReadsService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(CursorCodec) private readonly cursors: CursorCodec,
+  ) {}
 
   async getTransaction(id: string): Promise<TransactionDto> {
     const [row] = await this.dataSource.query('SELECT transaction_document($1) AS doc', [id]);
@@ -22,8 +25,9 @@ export class LedgerReadsService {
    * only grows, so a page never repeats or skips a transaction while new ones are posted.
    */
   async history(walletId: string, query: HistoryQuery): Promise<TransactionPageDto> {
-    const afterEntryId = query.cursor ? decodeCursor(query.cursor) : null;
     const descending = query.order !== 'asc';
+    const list = `${walletId}:${query.order}`;
+    const afterEntryId = query.cursor !== undefined ? this.cursors.decode(list, query.cursor) : null;
     // Two fixed spellings rather than a CASE, so PostgreSQL walks the (wallet_id, id) index in order.
     const [direction, comparison] = descending ? ['DESC', '<'] : ['ASC', '>'];
     const rows: { entry_id: string; doc: TransactionDocument | null }[] = await this.dataSource.query(
@@ -48,7 +52,7 @@ export class LedgerReadsService {
     const page = found.slice(0, query.limit);
     return {
       data: page.map((row) => toTransactionDto(row.doc as TransactionDocument)),
-      nextCursor: found.length > query.limit ? encodeCursor(page[page.length - 1].entry_id) : null,
+      nextCursor: found.length > query.limit ? this.cursors.encode(list, page[page.length - 1].entry_id) : null,
     };
   }
 }

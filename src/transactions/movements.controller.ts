@@ -32,7 +32,7 @@ export class MovementsController {
   @ApiOperation({ summary: 'Top up a wallet with money from outside (card, bank transfer)' })
   @ApiIdempotencyKey()
   @ApiCreatedResponse({ type: TransactionDto })
-  @ApiProblemResponses(400, 404, 409, 413, 422)
+  @ApiProblemResponses(400, 404, 409, 413, 415, 422)
   async deposit(
     @Param('id', uuidParam('id')) walletId: string,
     @Body() body: MovementDto,
@@ -49,7 +49,7 @@ export class MovementsController {
   @ApiOperation({ summary: 'Pay money out of a wallet to the outside world' })
   @ApiIdempotencyKey()
   @ApiCreatedResponse({ type: TransactionDto })
-  @ApiProblemResponses(400, 404, 409, 413, 422)
+  @ApiProblemResponses(400, 404, 409, 413, 415, 422)
   async withdraw(
     @Param('id', uuidParam('id')) walletId: string,
     @Body() body: MovementDto,
@@ -66,7 +66,7 @@ export class MovementsController {
   @ApiOperation({ summary: 'Move money from one wallet to another of the same currency' })
   @ApiIdempotencyKey()
   @ApiCreatedResponse({ type: TransactionDto })
-  @ApiProblemResponses(400, 404, 409, 413, 422)
+  @ApiProblemResponses(400, 404, 409, 413, 415, 422)
   async transfer(
     @Body() body: TransferDto,
     @Idempotency() idempotency: IdempotencyContext | null,

@@ -23,7 +23,7 @@ export class WalletsController {
   @ApiOperation({ summary: 'Create a wallet for an owner in one currency' })
   @ApiIdempotencyKey()
   @ApiCreatedResponse({ type: WalletDto })
-  @ApiProblemResponses(400, 409, 413, 422)
+  @ApiProblemResponses(400, 409, 413, 415, 422)
   async create(
     @Body() body: CreateWalletDto,
     @Idempotency() idempotency: IdempotencyContext | null,
@@ -54,7 +54,7 @@ export class WalletsController {
   @Patch(':id')
   @ApiOperation({ summary: 'Freeze, unfreeze or close a wallet; change its overdraft limit or metadata' })
   @ApiOkResponse({ type: WalletDto })
-  @ApiProblemResponses(400, 404, 413, 422)
+  @ApiProblemResponses(400, 404, 413, 415, 422)
   update(@Param('id', uuidParam('id')) id: string, @Body() body: UpdateWalletDto): Promise<WalletDto> {
     return this.wallets.update(id, body);
   }

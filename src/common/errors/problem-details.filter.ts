@@ -76,7 +76,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       this.logger.warn({ err: exception, reqId: request.id }, 'database unavailable');
       return problemFor('SERVICE_UNAVAILABLE', 'The database could not answer in time; retry with the same Idempotency-Key.');
     }
-    const requestId = String(request.id ?? '');
+    const requestId = String(request.headers['x-request-id'] ?? request.id ?? '');
     this.logger.error({ err: exception, reqId: requestId }, 'unhandled error');
     return { ...problemFor('INTERNAL_ERROR', 'An unexpected error occurred; it has been logged.'), requestId };
   }

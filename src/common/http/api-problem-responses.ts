@@ -8,6 +8,7 @@ const DESCRIPTIONS: Record<number, string> = {
   404: 'WALLET_NOT_FOUND or TRANSACTION_NOT_FOUND',
   409: 'WALLET_ALREADY_EXISTS or IDEMPOTENCY_IN_PROGRESS',
   413: 'PAYLOAD_TOO_LARGE: body over 64 KiB',
+  415: 'UNSUPPORTED_MEDIA_TYPE: the body is not UTF-8 JSON',
   422: 'INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY or IDEMPOTENCY_KEY_REUSED',
   503: 'SERVICE_UNAVAILABLE: the database is down or a lock could not be had in time; retry (safe with the same Idempotency-Key)',
 };

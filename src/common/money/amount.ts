@@ -1,6 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsInt, Max, Min } from 'class-validator';
+import { OptionalField } from '../validation/optional.js';
 
 /** The largest amount or balance the service keeps: 2^53 − 1 minor units, exact in JSON and in JavaScript. */
 export const MAX_AMOUNT_MINOR = Number.MAX_SAFE_INTEGER;
@@ -19,7 +20,7 @@ export function IsAmountMinor(options: { optional?: boolean; description?: strin
     description: options.description ?? 'Amount in minor units of the wallet currency (cents): a safe integer ≥ 1.',
   } as const;
   return applyDecorators(
-    ...(options.optional ? [IsOptional(), ApiPropertyOptional(doc)] : [ApiProperty(doc)]),
+    ...(options.optional ? [OptionalField(), ApiPropertyOptional(doc)] : [ApiProperty(doc)]),
     IsInt({ message: '$property must be an integer number of minor units' }),
     Min(1, { message: '$property must be at least 1' }),
     Max(MAX_AMOUNT_MINOR, { message: `$property must be at most ${MAX_AMOUNT_MINOR}` }),

@@ -1,21 +1,32 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { validationFailed } from '../errors/domain-error.js';
 
 /**
- * Opaque list cursors: base64url of a versioned position. Anything the service did not issue fails to
- * decode or to validate and answers 400 instead of silently restarting the list.
+ * Opaque list cursors: a position signed with HMAC-SHA256 over the list it belongs to (e.g. one wallet's
+ * history in one order). A cursor the service did not issue for that list — garbage, edited, or taken
+ * from another list — answers 400 instead of silently restarting or skipping.
  */
-const VERSION = 'c1';
+export class CursorCodec {
+  constructor(private readonly secret: string) {}
 
-export function encodeCursor(position: string): string {
-  return Buffer.from(`${VERSION}:${position}`, 'utf8').toString('base64url');
-}
-
-/** Returns the position (a positive bigint as decimal text) or throws VALIDATION_FAILED. */
-export function decodeCursor(cursor: string): string {
-  const decoded = /^[A-Za-z0-9_-]{1,200}$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
-  const match = /^c1:([1-9][0-9]{0,18})$/.exec(decoded);
-  if (!match || BigInt(match[1]) > 9223372036854775807n) {
-    throw validationFailed('cursor is not one this service issued.', [{ field: 'cursor', message: 'is not a valid cursor' }]);
+  encode(list: string, position: string): string {
+    return `${Buffer.from(position, 'utf8').toString('base64url')}.${this.sign(list, position)}`;
   }
-  return match[1];
+
+  /** Returns the position (a positive bigint as decimal text) or throws VALIDATION_FAILED. */
+  decode(list: string, cursor: string): string {
+    const match = /^([A-Za-z0-9_-]{1,40})\.([A-Za-z0-9_-]{22})$/.exec(cursor);
+    const position = match ? Buffer.from(match[1], 'base64url').toString('utf8') : '';
+    const valid =
+      match !== null &&
+      /^[1-9][0-9]{0,18}$/.test(position) &&
+      BigInt(position) <= 9223372036854775807n &&
+      timingSafeEqual(Buffer.from(match[2]), Buffer.from(this.sign(list, position)));
+    if (!valid) throw validationFailed('cursor is not one this service issued for this list.', [{ field: 'cursor', message: 'is not a valid cursor' }]);
+    return position;
+  }
+
+  private sign(list: string, position: string): string {
+    return createHmac('sha256', this.secret).update(`c1\n${list}\n${position}`).digest('base64url').slice(0, 22);
+  }
 }

@@ -1,6 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, ValidateBy, ValidationOptions } from 'class-validator';
+import { ValidateBy, ValidationOptions } from 'class-validator';
+import { OptionalField } from './optional.js';
 
 export const METADATA_MAX_KEYS = 50;
 export const METADATA_KEY_MAX_LENGTH = 40;
@@ -48,7 +49,7 @@ export function OptionalMetadata() {
       description: `Flat object: at most ${METADATA_MAX_KEYS} keys of at most ${METADATA_KEY_MAX_LENGTH} characters; values are strings (≤ ${METADATA_STRING_MAX_LENGTH} characters), numbers, booleans or null.`,
       example: { orderId: 'ord_1042' },
     }),
-    IsOptional(),
+    OptionalField(),
     IsMetadata(),
   );
 }

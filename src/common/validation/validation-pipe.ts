@@ -1,4 +1,4 @@
-import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
 import { FieldError, validationFailed } from '../errors/domain-error.js';
 
 function flatten(errors: ValidationError[], parent = ''): FieldError[] {
@@ -9,12 +9,25 @@ function flatten(errors: ValidationError[], parent = ''): FieldError[] {
   });
 }
 
+/** Keys JSON.parse keeps as own properties but class-transformer drops silently, dodging the whitelist. */
+const PROTOTYPE_KEYS = ['__proto__', 'constructor', 'prototype'];
+
 /**
  * Whitelisting validation: unknown fields are refused (400), nothing is coerced from strings in bodies,
  * and every failure names its field.
  */
+class StrictValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'body' && value !== null && typeof value === 'object') {
+      const forbidden = PROTOTYPE_KEYS.find((key) => Object.hasOwn(value, key));
+      if (forbidden) throw validationFailed(`property ${forbidden} should not exist`, [{ field: forbidden, message: 'should not exist' }]);
+    }
+    return super.transform(value, metadata);
+  }
+}
+
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new StrictValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     forbidUnknownValues: true,

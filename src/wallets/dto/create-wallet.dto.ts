@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { IsInt, IsString, Length, Max, Min } from 'class-validator';
+import { OptionalField } from '../../common/validation/optional.js';
 import { MAX_AMOUNT_MINOR } from '../../common/money/amount.js';
 import { IsCurrencyCode } from '../../common/money/currency.js';
 import { type Metadata, OptionalMetadata } from '../../common/validation/metadata.js';
@@ -17,7 +18,7 @@ export class CreateWalletDto {
     description: 'How far below zero `available` may go, in minor units (default 0).',
     type: 'integer', format: 'int64', minimum: 0, maximum: MAX_AMOUNT_MINOR, example: 0,
   })
-  @IsOptional()
+  @OptionalField()
   @IsInt()
   @Min(0)
   @Max(MAX_AMOUNT_MINOR)

@@ -1,5 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsIn, IsInt, Max, Min } from 'class-validator';
+import { OptionalField } from '../../common/validation/optional.js';
 import { MAX_AMOUNT_MINOR } from '../../common/money/amount.js';
 import { type Metadata, OptionalMetadata } from '../../common/validation/metadata.js';
 import type { WalletStatus } from '../wallet.entity.js';
@@ -9,12 +10,12 @@ export class UpdateWalletDto {
     enum: ['active', 'frozen', 'closed'],
     description: 'A frozen wallet moves no money until it is active again; closing is final and needs an empty wallet.',
   })
-  @IsOptional()
+  @OptionalField()
   @IsIn(['active', 'frozen', 'closed'])
   status?: WalletStatus;
 
   @ApiPropertyOptional({ type: 'integer', format: 'int64', minimum: 0, maximum: MAX_AMOUNT_MINOR, example: 5000 })
-  @IsOptional()
+  @OptionalField()
   @IsInt()
   @Min(0)
   @Max(MAX_AMOUNT_MINOR)
