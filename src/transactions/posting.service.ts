@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { isRetryableConflict } from '../common/errors/database-errors.js';
+import { uuidv7 } from '../common/ids/uuid-v7.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import type { IdempotencyContext } from '../common/idempotency/idempotency-key.decorator.js';
 import { keyInProgress, keyReused, replayedRefusal } from '../common/idempotency/idempotency.store.js';
@@ -71,6 +72,7 @@ export class PostingService {
 
   private async execute(movement: Movement, idempotency: IdempotencyContext | null): Promise<PostOutcome> {
     const parameters = [
+      uuidv7(),
       movement.type,
       movement.debitWalletId,
       movement.creditWalletId,
@@ -85,7 +87,7 @@ export class PostingService {
     for (let attempt = 1; ; attempt++) {
       try {
         const [row] = await this.dataSource.query(
-          'SELECT post_movement($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) AS result',
+          'SELECT post_movement($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) AS result',
           parameters,
         );
         return row.result as PostOutcome;
