@@ -33,7 +33,9 @@ export async function startEmbeddedPostgres(options: {
     // PostgreSQL refuses to run as root; the package then runs it as a `postgres` system user.
     createPostgresUser: isRoot,
     initdbFlags: ['--encoding=UTF8', '--no-sync'],
-    postgresFlags: ['-c', 'max_connections=200', '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    // Clients connect through a Unix socket in the data folder: on loopback TCP every query's write
+    // also runs the kernel's delivery to PostgreSQL, which profiled as a fifth of the service's CPU.
+    postgresFlags: ['-c', 'max_connections=200', '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${dataDir}`],
     onLog: options.log ?? (() => undefined),
     onError: (error: unknown) => options.log?.(String(error)),
   });
@@ -45,7 +47,7 @@ export async function startEmbeddedPostgres(options: {
   await server.start();
   if (fresh) await server.createDatabase(DATABASE);
   return {
-    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${DATABASE}`,
+    url: `postgres://${USER}:${PASSWORD}@localhost:${options.port}/${DATABASE}?host=${encodeURIComponent(dataDir)}`,
     stop: () => server.stop(),
   };
 }
