@@ -12,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem, type as osType, release as osRelease } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +32,9 @@ const FUND_MINOR = 1_000_000_000_000;
 const SEED_CONCURRENCY = 8;
 /** Idle time between load runs, so one run's tail does not bleed into the next. */
 const SETTLE_MS = 1_000;
+/** V8 grows the old generation lazily when memory is plentiful; capped, RSS stays near 140 MB at no measured cost. */
+const KEPT_SECTION_MARKER = '<!-- written by hand below: kept when --write rewrites the tables above -->';
+const PRODUCTION_NODE_ARGS = '--max-old-space-size=192';
 const API_KEY_NAME = 'bench';
 
 const log = (line = '') => process.stdout.write(`${line}\n`);
@@ -84,7 +87,8 @@ async function main(options: BenchOptions, resources: Resources): Promise<void> 
   const port = await freePort();
   const secret = randomBytes(24).toString('hex');
   const authorization = `Bearer ${secret}`;
-  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter((arg) => arg.length > 0);
+  // The production image's heap cap (docker/Dockerfile NODE_OPTIONS), unless BENCH_NODE_ARGS says otherwise.
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? PRODUCTION_NODE_ARGS).split(/\s+/).filter((arg) => arg.length > 0);
   log(`starting node ${nodeArgs.length > 0 ? `${nodeArgs.join(' ')} ` : ''}dist/src/main.js on 127.0.0.1:${port} (NODE_ENV=production, LOG_LEVEL=warn, LOG_REQUESTS=false) …`);
   const service = await startService({ root, port, databaseUrl: database.url, apiKeyName: API_KEY_NAME, apiKeySecret: secret, nodeArgs });
   resources.service = service;
@@ -228,7 +232,11 @@ async function main(options: BenchOptions, resources: Resources): Promise<void> 
   if (options.write) {
     const file = join(root, 'docs', 'benchmarks.md');
     await mkdir(dirname(file), { recursive: true });
-    await writeFile(file, markdownReport(environment, runs, sqlRows, notes, options.scenarios) + '\n');
+    // The hand-written part (what each lever gained or cost) follows a marker and survives every rewrite.
+    const previous = await readFile(file, 'utf8').catch(() => '');
+    const markerAt = previous.indexOf(KEPT_SECTION_MARKER);
+    const kept = markerAt >= 0 ? previous.slice(markerAt) : `${KEPT_SECTION_MARKER}\n`;
+    await writeFile(file, `${markdownReport(environment, runs, sqlRows, notes, options.scenarios)}\n${kept}`);
     log(`\nwrote ${file}`);
   }
 }
