@@ -1,29 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Response, Test } from 'supertest';
 import { API_KEY, AUTH, OTHER_API_KEY, startTestApp, TestApp } from '../support/test-app.js';
+import { expectProblem } from '../support/expect-problem.js';
 
 /**
  * Cross-cutting behaviour over HTTP against the real app: problem+json errors for every way a request can
  * be malformed, authentication, body limits, request ids, and the unauthenticated health and docs routes.
  */
 
-const PROBLEM_FIELDS = ['code', 'detail', 'errors', 'requestId', 'status', 'title', 'type'];
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-function expectProblem(res: Response, status: number, code: string, field?: string): void {
-  expect({ status: res.status, code: res.body?.code }).toEqual({ status, code });
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  expect(res.body).toEqual(
-    expect.objectContaining({ type: expect.any(String), title: expect.any(String), status, detail: expect.any(String), code }),
-  );
-  expect(res.body.type.length).toBeGreaterThan(0);
-  expect(res.body.title.length).toBeGreaterThan(0);
-  for (const key of Object.keys(res.body)) expect(PROBLEM_FIELDS).toContain(key);
-  if (field !== undefined) {
-    expect(res.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ field, message: expect.any(String) })]));
-    for (const error of res.body.errors) expect(Object.keys(error).sort()).toEqual(['field', 'message']);
-  }
-}
 
 const cursorOf = (position: string) => Buffer.from(`c1:${position}`, 'utf8').toString('base64url');
 

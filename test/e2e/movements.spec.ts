@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
 import { AUTH, OTHER_API_KEY, startTestApp, TestApp } from '../support/test-app.js';
+import { expectProblem } from '../support/expect-problem.js';
 
 /**
  * Money movements and the ledger over HTTP against the real app: deposits, withdrawals, transfers,
@@ -19,17 +20,6 @@ interface Entry {
   balanceAfter?: number;
 }
 
-function expectProblem(res: Response, status: number, code: string, field?: string): void {
-  expect({ status: res.status, code: res.body?.code }).toEqual({ status, code });
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  expect(res.body).toEqual(
-    expect.objectContaining({ type: expect.any(String), title: expect.any(String), status, detail: expect.any(String), code }),
-  );
-  expect(res.body.type.length).toBeGreaterThan(0);
-  if (field !== undefined) {
-    expect(res.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ field, message: expect.any(String) })]));
-  }
-}
 
 /** Checks a Transaction body against the contract; returns its entries. */
 function expectTransactionShape(tx: Record<string, any>): Entry[] {

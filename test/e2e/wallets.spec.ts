@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
 import { AUTH, OTHER_API_KEY, startTestApp, TestApp } from '../support/test-app.js';
+import { expectProblem } from '../support/expect-problem.js';
 
 /**
  * The Wallet resource over HTTP against the real app: POST/GET/PATCH /v1/wallets, GET /v1/wallets?ownerId=,
@@ -11,18 +12,6 @@ const OTHER_AUTH = { Authorization: `Bearer ${OTHER_API_KEY}` };
 const WALLET_FIELDS = ['available', 'balance', 'createdAt', 'currency', 'held', 'id', 'metadata', 'overdraftLimit', 'ownerId', 'status', 'updatedAt'];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function expectProblem(res: Response, status: number, code: string, field?: string): void {
-  expect({ status: res.status, code: res.body?.code }).toEqual({ status, code });
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  expect(res.body).toEqual(
-    expect.objectContaining({ type: expect.any(String), title: expect.any(String), status, detail: expect.any(String), code }),
-  );
-  expect(res.body.type.length).toBeGreaterThan(0);
-  expect(res.body.title.length).toBeGreaterThan(0);
-  if (field !== undefined) {
-    expect(res.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ field, message: expect.any(String) })]));
-  }
-}
 
 function expectWalletShape(wallet: Record<string, unknown>): void {
   expect(Object.keys(wallet).sort()).toEqual(WALLET_FIELDS);

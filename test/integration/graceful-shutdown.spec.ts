@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { waitUntilSomeoneWaits } from '../support/lock-waits.js';
 import { createTestDatabase, TestDatabase } from '../support/test-database.js';
 
 const SERVICE_ENTRY = 'dist/src/main.js';
@@ -56,11 +57,7 @@ describe('graceful shutdown', () => {
     await holder.query('BEGIN');
     await holder.query('SELECT 1 FROM wallets WHERE id = $1 FOR UPDATE', [wallet.id]);
     const deposit = fetch(`${base}/v1/wallets/${wallet.id}/deposits`, { method: 'POST', headers, body: JSON.stringify({ amount: 700 }) });
-    for (let attempt = 0; attempt < 200; attempt++) {
-      const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
-      if (rows[0].n > 0) break;
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await waitUntilSomeoneWaits(db.pool);
     child.kill('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 200));
     await holder.query('COMMIT');

@@ -1,17 +1,8 @@
-import type pg from 'pg';
+import { waitUntilSomeoneWaits } from '../support/lock-waits.js';
 import { AUTH, fundedWallet, startTestApp, TestApp } from '../support/test-app.js';
 
 const LOCK_TIMEOUT_MS = 400;
 
-/** Polls pg_locks until some backend waits for a lock; bounded, so a broken test fails instead of hanging. */
-async function waitUntilSomeoneWaits(pool: pg.Pool): Promise<void> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const { rows } = await pool.query(`SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
-    if (rows[0].waiting > 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error('no request ever waited for the lock');
-}
 
 describe('row locks', () => {
   let t: TestApp;
