@@ -4,11 +4,10 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
+import { REQUEST_BODY_LIMIT_BYTES } from './common/http/body-limit.js';
 import { requestIdMiddleware } from './common/http/request-id.middleware.js';
 import { createValidationPipe } from './common/validation/validation-pipe.js';
 
-/** Documented in the contract: bodies over this answer 413 PAYLOAD_TOO_LARGE. */
-export const REQUEST_BODY_LIMIT = '64kb';
 
 /**
  * Builds the HTTP application exactly as production runs it; main.ts and the e2e tests both use this,
@@ -21,7 +20,7 @@ export async function createHttpApp(databaseUrl: string, options: { logger?: boo
   });
   if (options.logger !== false) app.useLogger(app.get(Logger));
   app.use(requestIdMiddleware);
-  app.useBodyParser('json', { limit: REQUEST_BODY_LIMIT, strict: true });
+  app.useBodyParser('json', { limit: REQUEST_BODY_LIMIT_BYTES, strict: true });
   app.set('x-powered-by', false);
   app.set('etag', false);
   app.useGlobalPipes(createValidationPipe());

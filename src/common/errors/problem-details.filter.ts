@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { REQUEST_BODY_LIMIT_BYTES } from '../http/body-limit.js';
 import { isDatabaseUnavailable } from './database-errors.js';
 import { DomainError, FieldError } from './domain-error.js';
 import { ERROR_STATUS, ERROR_TITLE, ErrorCode } from './error-codes.js';
@@ -18,12 +19,6 @@ const CODE_FOR_HTTP_STATUS: Record<number, ErrorCode> = {
   429: 'RATE_LIMITED',
   503: 'SERVICE_UNAVAILABLE',
 };
-
-/** What body-parser throws for a body it cannot read; `type` names the failure. */
-interface BodyParserError extends Error {
-  type: string;
-  status: number;
-}
 
 export interface Problem {
   type: string;
@@ -66,10 +61,11 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
   private toProblem(exception: unknown, request: Request): Problem {
     if (exception instanceof DomainError) return problemFor(exception.code, exception.detail, exception.errors);
-    if (isBodyParserError(exception)) return this.bodyProblem(exception);
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const code = CODE_FOR_HTTP_STATUS[status];
+      // Express's body-parser failures arrive here as HttpExceptions too (malformed JSON 400, too large 413, charset 415).
+      if (code === 'PAYLOAD_TOO_LARGE') return problemFor(code, `The request body exceeds the ${REQUEST_BODY_LIMIT_BYTES / 1024} KiB limit.`);
       if (code) return problemFor(code, httpExceptionDetail(exception));
     }
     if (isDatabaseUnavailable(exception)) {
@@ -80,22 +76,6 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     this.logger.error({ err: exception, reqId: requestId }, 'unhandled error');
     return { ...problemFor('INTERNAL_ERROR', 'An unexpected error occurred; it has been logged.'), requestId };
   }
-
-  private bodyProblem(error: BodyParserError): Problem {
-    switch (error.type) {
-      case 'entity.too.large':
-        return problemFor('PAYLOAD_TOO_LARGE', 'The request body exceeds the 64 KiB limit.');
-      case 'encoding.unsupported':
-      case 'charset.unsupported':
-        return problemFor('UNSUPPORTED_MEDIA_TYPE', error.message);
-      default:
-        return problemFor('VALIDATION_FAILED', 'The request body is not valid JSON.');
-    }
-  }
-}
-
-function isBodyParserError(error: unknown): error is BodyParserError {
-  return error instanceof Error && typeof (error as BodyParserError).type === 'string' && typeof (error as BodyParserError).status === 'number';
 }
 
 function httpExceptionDetail(exception: HttpException): string {
