@@ -36,7 +36,8 @@ export const USAGE = `usage: npm run bench -- [options]        (or: node dist/te
 PostgreSQL: DATABASE_URL if set (use a scratch database: the service migrates it and the run leaves its wallets and
 transactions there), else a throwaway embedded server. Needs a build first: npm run build.
 The service inherits DB_POOL_SIZE and the other DB_* settings from the environment; BENCH_NODE_ARGS adds node
-flags to it (e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it under load).`;
+flags to it (e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it under load); BENCH_ACCESS_LOG=true
+runs it with the per-request access log on (LOG_LEVEL=info, LOG_REQUESTS=true), as it runs by default.`;
 
 function parseList(flag: string, raw: string): string[] {
   const items = raw.split(/[\s,]+/).filter((item) => item.length > 0);

@@ -152,8 +152,9 @@ export async function startService(options: StartServiceOptions): Promise<Servic
       PORT: String(options.port),
       DATABASE_URL: options.databaseUrl,
       API_KEYS: `${options.apiKeyName}:${options.apiKeySecret}`,
-      LOG_LEVEL: 'warn',
-      LOG_REQUESTS: 'false',
+      // BENCH_ACCESS_LOG=true measures the service as operators run it by default: one JSON line per request.
+      LOG_LEVEL: process.env.BENCH_ACCESS_LOG === 'true' ? 'info' : 'warn',
+      LOG_REQUESTS: process.env.BENCH_ACCESS_LOG === 'true' ? 'true' : 'false',
       NODE_ENV: 'production',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
