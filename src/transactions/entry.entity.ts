@@ -1,7 +1,15 @@
-import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, type Relation } from 'typeorm';
+import { WalletEntity } from '../wallets/wallet.entity.js';
+import { TransactionEntity } from './transaction.entity.js';
 
 /** One leg of a transaction: a signed amount on a wallet or on a system account (`world:EUR`, `revenue:EUR`). */
 @Entity({ name: 'entries' })
+@Index('entries_wallet_id_id_idx', ['walletId', 'id'], { where: 'wallet_id IS NOT NULL' })
+@Index('entries_transaction_id_idx', ['transactionId'])
+@Check('entries_amount_check', 'amount <> 0 AND amount BETWEEN -9007199254740991 AND 9007199254740991')
+@Check('entries_wallet_xor_account', '(wallet_id IS NULL) <> (account IS NULL)')
+@Check('entries_balance_after_for_wallets', '(wallet_id IS NULL) = (balance_after IS NULL)')
+@Check('entries_account_of_currency', `account IN ('world:' || currency, 'revenue:' || currency)`)
 export class EntryEntity {
   @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'ALWAYS' })
   id: string;
@@ -24,6 +32,22 @@ export class EntryEntity {
   @Column({ name: 'balance_after', type: 'bigint', nullable: true })
   balanceAfterMinor: string | null;
 
-  @Column({ name: 'created_at', type: 'timestamptz' })
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt: Date;
+
+  /** (transaction, currency): an entry is in its transaction's currency. */
+  @ManyToOne(() => TransactionEntity, { nullable: false })
+  @JoinColumn([
+    { name: 'transaction_id', referencedColumnName: 'id', foreignKeyConstraintName: 'entries_transaction_fk' },
+    { name: 'currency', referencedColumnName: 'currency' },
+  ])
+  transaction?: Relation<TransactionEntity>;
+
+  /** (wallet, currency): money never crosses currencies. */
+  @ManyToOne(() => WalletEntity, { nullable: true })
+  @JoinColumn([
+    { name: 'wallet_id', referencedColumnName: 'id', foreignKeyConstraintName: 'entries_wallet_fk' },
+    { name: 'currency', referencedColumnName: 'currency' },
+  ])
+  wallet?: Relation<WalletEntity>;
 }

@@ -1,9 +1,18 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Check, Column, Entity, JoinColumn, ManyToOne, PrimaryColumn, Unique, type Relation } from 'typeorm';
 
 export type TransactionType = 'deposit' | 'withdrawal' | 'transfer' | 'capture' | 'refund';
 
-/** The ledger's header row; written only by the `post_movement` SQL function. */
+/** The ledger's header row; written only by the `post_movement` SQL function. Constraints as in migrations/. */
 @Entity({ name: 'transactions' })
+@Unique('transactions_id_currency_key', ['id', 'currency'])
+@Check('transactions_type_check', `type IN ('deposit', 'withdrawal', 'transfer', 'capture', 'refund')`)
+@Check('transactions_status_check', `status IN ('posted')`)
+@Check('transactions_amount_check', 'amount BETWEEN 1 AND 9007199254740991')
+@Check('transactions_metadata_check', `jsonb_typeof(metadata) = 'object'`)
+@Check(
+  'transactions_transfer_between_two_wallets',
+  `type <> 'transfer' OR (from_wallet_id IS NOT NULL AND to_wallet_id IS NOT NULL AND from_wallet_id <> to_wallet_id)`,
+)
 export class TransactionEntity {
   @PrimaryColumn('uuid')
   id: string;
@@ -35,6 +44,10 @@ export class TransactionEntity {
   @Column({ name: 'refund_of', type: 'uuid', nullable: true })
   refundOf: string | null;
 
+  @ManyToOne(() => TransactionEntity, { nullable: true })
+  @JoinColumn({ name: 'refund_of', foreignKeyConstraintName: 'transactions_refund_of_fkey' })
+  refunded?: Relation<TransactionEntity>;
+
   @Column({ type: 'varchar', length: 255, nullable: true })
   reference: string | null;
 
@@ -44,6 +57,6 @@ export class TransactionEntity {
   @Column({ type: 'jsonb', default: {} })
   metadata: Record<string, unknown>;
 
-  @Column({ name: 'created_at', type: 'timestamptz' })
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt: Date;
 }

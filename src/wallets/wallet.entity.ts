@@ -1,9 +1,23 @@
-import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Check, Column, Entity, PrimaryGeneratedColumn, Unique } from 'typeorm';
 
 export type WalletStatus = 'active' | 'frozen' | 'closed';
 
-/** A user's balance in one currency. Money columns are bigint minor units, read by pg as strings. */
+/**
+ * A user's balance in one currency. Money columns are bigint minor units, read by pg as strings.
+ * The constraints are the schema's (migrations/); declared here by name so `migration:generate` sees them.
+ */
 @Entity({ name: 'wallets' })
+@Unique('wallets_owner_currency_key', ['ownerId', 'currency'])
+@Unique('wallets_id_currency_key', ['id', 'currency'])
+@Check('wallets_owner_id_check', 'length(owner_id) BETWEEN 1 AND 128')
+@Check('wallets_currency_check', `currency ~ '^[A-Z]{3}$'`)
+@Check('wallets_status_check', `status IN ('active', 'frozen', 'closed')`)
+@Check('wallets_balance_check', 'balance BETWEEN -9007199254740991 AND 9007199254740991')
+@Check('wallets_held_check', 'held BETWEEN 0 AND 9007199254740991')
+@Check('wallets_overdraft_limit_check', 'overdraft_limit BETWEEN 0 AND 9007199254740991')
+@Check('wallets_metadata_check', `jsonb_typeof(metadata) = 'object'`)
+@Check('wallets_available_within_overdraft', 'balance - held >= -overdraft_limit')
+@Check('wallets_closed_is_empty', `status <> 'closed' OR (balance = 0 AND held = 0)`)
 export class WalletEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
