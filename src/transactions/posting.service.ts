@@ -4,7 +4,7 @@ import { isRetryableConflict } from '../common/errors/database-errors.js';
 import { uuidv7 } from '../common/ids/uuid-v7.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import type { IdempotencyContext } from '../common/idempotency/idempotency-key.decorator.js';
-import { keyInProgress, keyReused, replayedRefusal } from '../common/idempotency/idempotency.store.js';
+import { keyInProgress, keyReused, refusalFrom } from '../common/idempotency/idempotency.store.js';
 import type { Metadata } from '../common/validation/metadata.js';
 import { TransactionDocument, TransactionDto, toTransactionDto } from './dto/transaction.dto.js';
 import type { TransactionType } from './transaction.entity.js';
@@ -58,10 +58,10 @@ export class PostingService {
       case 'posted':
         return { transaction: toTransactionDto(result.transaction), replayed: false };
       case 'refused':
-        throw replayedRefusal(result.code, result.detail);
+        throw refusalFrom(result.code, result.detail);
       case 'replay':
         if (result.transaction) return { transaction: toTransactionDto(result.transaction), replayed: true };
-        if (result.code) throw replayedRefusal(result.code, result.detail);
+        if (result.code) throw refusalFrom(result.code, result.detail);
         throw new Error('idempotency record without an outcome');
       case 'key_reused':
         throw keyReused();

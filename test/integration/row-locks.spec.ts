@@ -125,4 +125,33 @@ describe('bounded waits', () => {
     const wallet = await t.http.get(`/v1/wallets/${walletId}`).set(AUTH).expect(200);
     expect(wallet.body.balance).toBe(100);
   });
+  it('creating a wallet with a key still claimed by a running request gets 409 IDEMPOTENCY_IN_PROGRESS, and stores nothing', async () => {
+    const holder = await t.db.pool.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`INSERT INTO idempotency_keys (scope, key, request_hash) VALUES ('shop', 'create-slow', repeat('0', 64))`);
+      const reply = await t.http.post('/v1/wallets').set(AUTH).set('Idempotency-Key', 'create-slow').send({ ownerId: 'slow', currency: 'EUR' });
+      expect(reply.status).toBe(409);
+      expect(reply.body.code).toBe('IDEMPOTENCY_IN_PROGRESS');
+    } finally {
+      await holder.query('ROLLBACK');
+      holder.release();
+    }
+    const { rows } = await t.db.pool.query(`SELECT count(*)::int AS n FROM idempotency_keys WHERE key = 'create-slow'`);
+    expect(rows[0].n).toBe(0);
+    const retry = await t.http.post('/v1/wallets').set(AUTH).set('Idempotency-Key', 'create-slow').send({ ownerId: 'slow', currency: 'EUR' });
+    expect(retry.status).toBe(201);
+  });
+
+  it('a refused wallet creation is remembered under its key and replayed', async () => {
+    await t.http.post('/v1/wallets').set(AUTH).send({ ownerId: 'twice', currency: 'EUR' }).expect(201);
+    const first = await t.http.post('/v1/wallets').set(AUTH).set('Idempotency-Key', 'dup-1').send({ ownerId: 'twice', currency: 'EUR' });
+    expect(first.status).toBe(409);
+    expect(first.body.code).toBe('WALLET_ALREADY_EXISTS');
+    const { rows } = await t.db.pool.query(`SELECT error_code FROM idempotency_keys WHERE key = 'dup-1'`);
+    expect(rows).toEqual([{ error_code: 'WALLET_ALREADY_EXISTS' }]);
+    const again = await t.http.post('/v1/wallets').set(AUTH).set('Idempotency-Key', 'dup-1').send({ ownerId: 'twice', currency: 'EUR' });
+    expect(again.status).toBe(409);
+    expect(again.body).toEqual(first.body);
+  });
 });

@@ -20,8 +20,8 @@ export function keyInProgress(): DomainError {
   return new DomainError('IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still running; retry shortly.');
 }
 
-/** Re-raises a stored refusal exactly as it was first answered. */
-export function replayedRefusal(code: string, detail: string | null): DomainError {
+/** A refusal from its stored or returned code and detail, answered exactly as it was the first time. */
+export function refusalFrom(code: string, detail: string | null): DomainError {
   if (!isErrorCode(code)) throw new Error(`unknown stored error code ${code}`);
   return new DomainError(code, detail ?? '');
 }
@@ -40,15 +40,17 @@ export class IdempotencyStore {
     work: (manager: EntityManager) => Promise<{ status: number; body: T }>,
   ): Promise<StoredResponse<T>> {
     if (!context) return { ...(await this.dataSource.transaction((manager) => work(manager))), replayed: false };
+    let refusal: DomainError | undefined;
     try {
       return await this.dataSource.transaction(async (manager) => {
-        const claimed: unknown[] = await manager.query(
-          `INSERT INTO idempotency_keys (scope, key, request_hash) VALUES ($1, $2, $3)
-           ON CONFLICT DO NOTHING RETURNING 1`,
-          [context.scope, context.key, context.requestHash],
-        );
-        if (claimed.length === 0) return this.replay<T>(manager, context);
-        const result = await work(manager);
+        if (!(await this.claim(manager, context))) return this.replay<T>(manager, context);
+        let result: { status: number; body: T };
+        try {
+          result = await work(manager);
+        } catch (error) {
+          if (error instanceof DomainError) refusal = error;
+          throw error;
+        }
         await manager.query(
           `UPDATE idempotency_keys SET response_status = $3, response_body = $4 WHERE scope = $1 AND key = $2`,
           [context.scope, context.key, result.status, JSON.stringify(result.body)],
@@ -56,15 +58,29 @@ export class IdempotencyStore {
         return { ...result, replayed: false };
       });
     } catch (error) {
-      if ((error as { driverError?: { code?: string } }).driverError?.code === LOCK_NOT_AVAILABLE) throw keyInProgress();
-      // A refusal rolled the work back; remember it so a retry gets the same answer.
-      if (error instanceof DomainError && error.code !== 'IDEMPOTENCY_KEY_REUSED') {
+      // The refusal rolled the work back, key included; remember it so a retry gets the same answer.
+      if (refusal) {
         await this.dataSource.query(
           `INSERT INTO idempotency_keys (scope, key, request_hash, error_code, error_detail) VALUES ($1, $2, $3, $4, $5)
            ON CONFLICT DO NOTHING`,
-          [context.scope, context.key, context.requestHash, error.code, error.detail],
+          [context.scope, context.key, context.requestHash, refusal.code, refusal.detail],
         );
       }
+      throw error;
+    }
+  }
+
+  /** True when this request now owns the key; false when an earlier one (committed by now) does. */
+  private async claim(manager: EntityManager, context: IdempotencyContext): Promise<boolean> {
+    try {
+      const claimed: unknown[] = await manager.query(
+        `INSERT INTO idempotency_keys (scope, key, request_hash) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1`,
+        [context.scope, context.key, context.requestHash],
+      );
+      return claimed.length > 0;
+    } catch (error) {
+      // Blocked past lock_timeout behind the first request with this key, still uncommitted.
+      if ((error as { driverError?: { code?: string } }).driverError?.code === LOCK_NOT_AVAILABLE) throw keyInProgress();
       throw error;
     }
   }
@@ -76,7 +92,7 @@ export class IdempotencyStore {
       [context.scope, context.key],
     );
     if (record.request_hash !== context.requestHash) throw keyReused();
-    if (record.error_code) throw replayedRefusal(record.error_code, record.error_detail);
+    if (record.error_code) throw refusalFrom(record.error_code, record.error_detail);
     return { status: record.response_status, body: record.response_body as T, replayed: true };
   }
 }
