@@ -47,9 +47,6 @@ const MAX_ATTEMPTS = 3;
 @Injectable()
 export class PostingService {
   private readonly logger = new Logger(PostingService.name);
-  /** Deadlock and serialization retries since start; exported as a metric later. */
-  retriesTotal = 0;
-
   constructor(private readonly dataSource: DataSource) {}
 
   async post(movement: Movement, idempotency: IdempotencyContext | null): Promise<PostedTransaction> {
@@ -94,7 +91,6 @@ export class PostingService {
       } catch (error) {
         // Locks are always taken in id order, so a deadlock needs an outside party; retry it anyway.
         if (attempt >= MAX_ATTEMPTS || !isRetryableConflict(error)) throw error;
-        this.retriesTotal += 1;
         this.logger.warn({ attempt, code: (error as { code?: string }).code }, 'retrying movement after a transient conflict');
       }
     }
