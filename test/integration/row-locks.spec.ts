@@ -76,6 +76,31 @@ describe('row locks', () => {
       holder.release();
     }
   });
+  it('a deadlock with an outside transaction is retried, so the caller still gets its transfer, posted once', async () => {
+    const [low, high] = [await fundedWallet(t.http, 'dl-a', 100), await fundedWallet(t.http, 'dl-b', 100)].sort();
+    const outsider = await t.db.pool.connect();
+    try {
+      await outsider.query('BEGIN');
+      // The outsider waits long before checking for deadlocks, so PostgreSQL picks the service's statement as
+      // the victim (its deadlock_timeout is the default 1 s): a deterministic deadlock_detected to retry.
+      await outsider.query(`SET LOCAL deadlock_timeout = '30s'`);
+      await outsider.query('SELECT 1 FROM wallets WHERE id = $1 FOR UPDATE', [high]);
+      const transfer = t.http.post('/v1/transfers').set(AUTH).send({ fromWalletId: low, toWalletId: high, amount: 25 }).then((r) => r);
+      await waitUntilSomeoneWaits(t.db.pool); // the service holds `low` and waits for `high`
+      const outsiderLocksLow = outsider.query('SELECT 1 FROM wallets WHERE id = $1 FOR UPDATE', [low]);
+      const reply = await Promise.race([transfer, outsiderLocksLow.then(() => null)]);
+      expect(reply).toBeNull(); // the outsider got `low`: the service's first attempt was rolled back
+      await outsider.query('COMMIT');
+      const answered = await transfer;
+      expect(answered.status).toBe(201);
+    } finally {
+      outsider.release();
+    }
+    const { rows } = await t.db.pool.query('SELECT count(*)::int AS n FROM transactions WHERE from_wallet_id = $1', [low]);
+    expect(rows[0].n).toBe(1);
+    const lowWallet = await t.http.get(`/v1/wallets/${low}`).set(AUTH).expect(200);
+    expect(lowWallet.body.balance).toBe(75);
+  });
 });
 
 describe('bounded waits', () => {
