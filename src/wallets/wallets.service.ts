@@ -73,7 +73,14 @@ export class WalletsService {
       if (changes.metadata !== undefined) wallet.metadata = changes.metadata;
       wallet.version += 1;
       wallet.updatedAt = new Date();
-      await manager.save(wallet);
+      // update(), not save(): save() re-reads the row first, one more round trip while it is locked.
+      await manager.update(WalletEntity, { id }, {
+        status: wallet.status,
+        overdraftLimitMinor: wallet.overdraftLimitMinor,
+        metadata: wallet.metadata,
+        version: wallet.version,
+        updatedAt: wallet.updatedAt,
+      } as QueryDeepPartialEntity<WalletEntity>);
       return toWalletDto(wallet);
     });
   }
