@@ -165,7 +165,7 @@ $$`;
  * A refusal is a normal return, not an exception, so the refusal commits with its idempotency record
  * and a retry with the same key gets the same answer.
  */
-const POST_MOVEMENT_FUNCTION = `
+export const POST_MOVEMENT_FUNCTION = `
 CREATE FUNCTION post_movement(
   p_transaction_id  uuid,
   p_type            text,

@@ -1,4 +1,5 @@
 import { InitialSchema1764070000000 } from './1764070000000-initial-schema.js';
+import { HoldsAndRefunds1764200000000 } from './1764200000000-holds-and-refunds.js';
 
 /** Listed explicitly (not globbed) so the same list works compiled, under ts-jest and in the CLI. */
-export const MIGRATIONS = [InitialSchema1764070000000];
+export const MIGRATIONS = [InitialSchema1764070000000, HoldsAndRefunds1764200000000];

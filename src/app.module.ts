@@ -4,6 +4,7 @@ import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { createHash } from 'node:crypto';
 import { LoggerModule } from 'nestjs-pino';
+import { Clock } from './common/clock/clock.js';
 import { API_KEYS, ApiKeyGuard } from './common/auth/api-key.guard.js';
 import { ProblemDetailsFilter } from './common/errors/problem-details.filter.js';
 import { IdempotencyModule } from './common/idempotency/idempotency.module.js';
@@ -74,6 +75,7 @@ export class AppModule {
             parseApiKeys(config.get('API_KEYS', { infer: true }) ?? DEVELOPMENT_API_KEYS),
         },
         ApiKeyGuard,
+        Clock,
         {
           provide: CursorCodec,
           inject: [ConfigService],
@@ -84,7 +86,7 @@ export class AppModule {
             ),
         },
       ],
-      exports: [API_KEYS, ApiKeyGuard, CursorCodec],
+      exports: [API_KEYS, ApiKeyGuard, CursorCodec, Clock],
     };
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { isRetryableConflict } from '../common/errors/database-errors.js';
+import { Clock } from '../common/clock/clock.js';
 import { uuidv7 } from '../common/ids/uuid-v7.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import type { IdempotencyContext } from '../common/idempotency/idempotency-key.decorator.js';
@@ -47,7 +48,10 @@ const MAX_ATTEMPTS = 3;
 @Injectable()
 export class PostingService {
   private readonly logger = new Logger(PostingService.name);
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly clock: Clock,
+  ) {}
 
   async post(movement: Movement, idempotency: IdempotencyContext | null): Promise<PostedTransaction> {
     const result = await this.execute(movement, idempotency);
@@ -84,8 +88,8 @@ export class PostingService {
     for (let attempt = 1; ; attempt++) {
       try {
         const [row] = await this.dataSource.query(
-          'SELECT post_movement($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) AS result',
-          parameters,
+          'SELECT post_movement($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) AS result',
+          [...parameters, this.clock.now()],
         );
         return row.result as PostOutcome;
       } catch (error) {

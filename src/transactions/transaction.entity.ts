@@ -1,10 +1,17 @@
-import { Check, Column, Entity, JoinColumn, ManyToOne, PrimaryColumn, Unique, type Relation } from 'typeorm';
+import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, Unique, type Relation } from 'typeorm';
+import { HoldEntity } from '../holds/hold.entity.js';
 
 export type TransactionType = 'deposit' | 'withdrawal' | 'transfer' | 'capture' | 'refund';
 
-/** The ledger's header row; written only by the `post_movement` SQL function. Constraints as in migrations/. */
+/** The ledger's header row; written only by the posting SQL functions (post_movement, capture_hold, …). Constraints as in migrations/. */
 @Entity({ name: 'transactions' })
 @Unique('transactions_id_currency_key', ['id', 'currency'])
+@Unique('transactions_one_capture_per_hold', ['holdId'])
+@Index('transactions_refund_of_idx', ['refundOf'], { where: 'refund_of IS NOT NULL' })
+@Check('transactions_refunded_within_amount', 'refunded_amount BETWEEN 0 AND amount')
+@Check('transactions_only_originals_refunded', `refunded_amount = 0 OR type IN ('deposit', 'transfer', 'capture')`)
+@Check('transactions_capture_of_hold', `(type = 'capture') = (hold_id IS NOT NULL) AND (type <> 'capture' OR from_wallet_id IS NOT NULL)`)
+@Check('transactions_refund_of_original', `(type = 'refund') = (refund_of IS NOT NULL)`)
 @Check('transactions_type_check', `type IN ('deposit', 'withdrawal', 'transfer', 'capture', 'refund')`)
 @Check('transactions_status_check', `status IN ('posted')`)
 @Check('transactions_amount_check', 'amount BETWEEN 1 AND 9007199254740991')
@@ -40,6 +47,14 @@ export class TransactionEntity {
 
   @Column({ name: 'hold_id', type: 'uuid', nullable: true })
   holdId: string | null;
+
+  @ManyToOne(() => HoldEntity, { nullable: true })
+  @JoinColumn({ name: 'hold_id', foreignKeyConstraintName: 'transactions_hold_fk' })
+  hold?: Relation<HoldEntity>;
+
+  /** How much of this deposit, transfer or capture has been refunded so far. */
+  @Column({ name: 'refunded_amount', type: 'bigint', default: 0 })
+  refundedAmountMinor: string;
 
   @Column({ name: 'refund_of', type: 'uuid', nullable: true })
   refundOf: string | null;

@@ -40,7 +40,7 @@ describe('row locks', () => {
     try {
       await holder.query('BEGIN');
       // Another instance of the service spends 80 inside a transaction that is still open.
-      const [spent] = (await holder.query(`SELECT post_movement(gen_random_uuid(), 'withdrawal', $1, NULL, 80, NULL, NULL, NULL, NULL, NULL, NULL) AS r`, [walletId])).rows;
+      const [spent] = (await holder.query(`SELECT post_movement(gen_random_uuid(), 'withdrawal', $1, NULL, 80, NULL, NULL, NULL, NULL, NULL, NULL, now()) AS r`, [walletId])).rows;
       expect(spent.r.outcome).toBe('posted');
       const withdrawal = t.http.post(`/v1/wallets/${walletId}/withdrawals`).set(AUTH).send({ amount: 50 }).then((r) => r);
       await waitUntilSomeoneWaits(t.db.pool);
