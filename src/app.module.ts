@@ -13,7 +13,10 @@ import { REQUEST_ID_HEADER } from './common/http/request-id.middleware.js';
 import { DEVELOPMENT_API_KEYS, parseApiKeys } from './config/api-keys.js';
 import { Environment, validateEnvironment } from './config/environment.js';
 import { databaseOptions } from './database/database-options.js';
+import { BatchesModule } from './batches/batches.module.js';
+import { HoldsModule } from './holds/holds.module.js';
 import { HealthModule } from './health/health.module.js';
+import { StatementsModule } from './statements/statements.module.js';
 import { TransactionsModule } from './transactions/transactions.module.js';
 import { WalletsModule } from './wallets/wallets.module.js';
 
@@ -64,6 +67,9 @@ export class AppModule {
         IdempotencyModule,
         WalletsModule,
         TransactionsModule,
+        HoldsModule,
+        BatchesModule,
+        StatementsModule,
         HealthModule,
       ],
       providers: [

@@ -55,6 +55,10 @@ export class Environment {
   @Transform(toInt) @IsInt() @Min(1024) @Max(65535)
   EMBEDDED_PG_PORT = 54329;
 
+  /** How often due holds are marked expired in the background; 0 turns the sweeper off (reads never depend on it). */
+  @Transform(toInt) @IsInt() @Min(0) @Max(3_600_000)
+  HOLD_SWEEP_INTERVAL_MS = 5_000;
+
   /** Idempotency records are kept at least this long, then pruned. */
   @Transform(toInt) @IsInt() @Min(24) @Max(24 * 365)
   IDEMPOTENCY_TTL_HOURS = 24;

@@ -9,11 +9,12 @@ import { Idempotency, IdempotencyContext } from '../common/idempotency/idempoten
 import { HistoryQuery } from './dto/history.query.js';
 import { MovementDto } from './dto/movement.dto.js';
 import { TransactionDto, TransactionPageDto } from './dto/transaction.dto.js';
+import { RefundDto } from './dto/refund.dto.js';
 import { TransferDto } from './dto/transfer.dto.js';
 import { LedgerReadsService } from './ledger-reads.service.js';
 import { PostedTransaction, PostingService, sameWalletRefusal } from './posting.service.js';
 
-function respond(response: Response, posted: PostedTransaction): TransactionDto {
+export function respond(response: Response, posted: PostedTransaction): TransactionDto {
   if (posted.replayed) response.setHeader(IDEMPOTENCY_REPLAYED_HEADER, 'true');
   return posted.transaction;
 }
@@ -76,6 +77,28 @@ export class MovementsController {
     if (fromWalletId.toLowerCase() === toWalletId.toLowerCase()) throw sameWalletRefusal(fromWalletId);
     const posted = await this.posting.post({ type: 'transfer', debitWalletId: fromWalletId, creditWalletId: toWalletId, amountMinor: amount, ...details }, idempotency);
     return respond(response, posted);
+  }
+
+  @Post('transactions/:id/refunds')
+  @HttpCode(201)
+  @ApiOperation({
+    summary: 'Refund a deposit, transfer or capture, in whole or in part',
+    description:
+      'Moves money back from whoever received it to whoever paid: for a deposit, from the wallet to the outside world; ' +
+      'for a capture to revenue, from the revenue account. Several partial refunds may follow one another; together they ' +
+      'never exceed the original amount (422 AMOUNT_EXCEEDS_REFUNDABLE), even when sent at once. The paying side needs the funds.',
+  })
+  @ApiIdempotencyKey()
+  @ApiCreatedResponse({ type: TransactionDto })
+  @ApiProblemResponses(400, 404, 409, 413, 415, 422)
+  async refund(
+    @Param('id', uuidParam('id')) originalId: string,
+    @Body() body: RefundDto,
+    @Idempotency() idempotency: IdempotencyContext | null,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<TransactionDto> {
+    const { amount, ...details } = body;
+    return respond(response, await this.posting.refund({ originalId, amountMinor: amount, ...details }, idempotency));
   }
 
   @Get('transactions/:id')

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
+import { Clock } from '../common/clock/clock.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import type { IdempotencyContext } from '../common/idempotency/idempotency-key.decorator.js';
 import { IdempotencyStore, StoredResponse } from '../common/idempotency/idempotency.store.js';
@@ -10,10 +11,27 @@ import type { UpdateWalletDto } from './dto/update-wallet.dto.js';
 import { toWalletDto, WalletDto } from './dto/wallet.dto.js';
 import { WalletEntity } from './wallet.entity.js';
 
-const SELECT_WALLET_BY_ID = `
-  SELECT id, owner_id AS "ownerId", currency, status, balance AS "balanceMinor", held AS "heldMinor",
-         overdraft_limit AS "overdraftLimitMinor", version, metadata, created_at AS "createdAt", updated_at AS "updatedAt"
-    FROM wallets WHERE id = $1`;
+/**
+ * A wallet as the API shows it, columns aliased to the entity's names. `held` leaves out holds that
+ * are due ($2 is now) but not yet swept: they stop counting the moment they expire. Only a wallet
+ * with something held pays for that lookup.
+ */
+const WALLET_COLUMNS = `
+  w.id, w.owner_id AS "ownerId", w.currency, w.status, w.balance AS "balanceMinor",
+  CASE WHEN w.held = 0 THEN 0
+       ELSE w.held - (SELECT coalesce(sum(h.amount), 0) FROM holds h
+                       WHERE h.wallet_id = w.id AND h.status = 'active' AND h.expires_at <= $2)
+  END AS "heldMinor",
+  w.overdraft_limit AS "overdraftLimitMinor", w.version, w.metadata, w.created_at AS "createdAt", w.updated_at AS "updatedAt"`;
+const SELECT_WALLET_BY_ID = `SELECT ${WALLET_COLUMNS} FROM wallets w WHERE w.id = $1`;
+const SELECT_WALLETS_BY_OWNER = `SELECT ${WALLET_COLUMNS} FROM wallets w WHERE w.owner_id = $1 ORDER BY w.currency`;
+/** Locks the wallet, then releases its due holds (the CTE makes the lock come first); one round trip. */
+const LOCK_WALLET_RELEASING_DUE_HOLDS = `
+  WITH locked AS (SELECT * FROM wallets WHERE id = $1 FOR UPDATE)
+  SELECT locked.id, locked.status, locked.balance AS "balanceMinor",
+         locked.held - release_due_holds(locked.id, $2) AS "heldMinor", locked.overdraft_limit AS "overdraftLimitMinor",
+         locked.version
+    FROM locked`;
 
 export const walletNotFound = (id: string) => new DomainError('WALLET_NOT_FOUND', `Wallet ${id} does not exist.`);
 
@@ -22,6 +40,7 @@ export class WalletsService {
   constructor(
     @InjectRepository(WalletEntity) private readonly wallets: Repository<WalletEntity>,
     private readonly idempotency: IdempotencyStore,
+    private readonly clock: Clock,
   ) {}
 
   create(input: CreateWalletDto, idempotency: IdempotencyContext | null): Promise<StoredResponse<WalletDto>> {
@@ -52,42 +71,43 @@ export class WalletsService {
   async get(id: string): Promise<WalletDto> {
     // The hottest read: plain SQL, because building it with TypeORM's query builder on every call was
     // 9 % of the service's CPU under load (docs/benchmarks.md). Columns are aliased to the entity's names.
-    const [wallet]: WalletEntity[] = await this.wallets.query(SELECT_WALLET_BY_ID, [id]);
+    const [wallet]: WalletEntity[] = await this.wallets.query(SELECT_WALLET_BY_ID, [id, this.clock.now()]);
     if (!wallet) throw walletNotFound(id);
     return toWalletDto(wallet);
   }
 
   async listByOwner(ownerId: string): Promise<WalletDto[]> {
-    const wallets = await this.wallets.find({ where: { ownerId }, order: { currency: 'ASC' } });
+    const wallets: WalletEntity[] = await this.wallets.query(SELECT_WALLETS_BY_OWNER, [ownerId, this.clock.now()]);
     return wallets.map(toWalletDto);
   }
 
   /** Status, overdraft limit and metadata change under the wallet's row lock, so no movement interleaves. */
   update(id: string, changes: UpdateWalletDto): Promise<WalletDto> {
     return this.wallets.manager.transaction(async (manager: EntityManager) => {
-      const wallet = await manager.findOne(WalletEntity, { where: { id }, lock: { mode: 'pessimistic_write' } });
-      if (!wallet) throw walletNotFound(id);
-      assertChangeAllowed(wallet, changes);
-      if (changes.status !== undefined) wallet.status = changes.status;
-      if (changes.overdraftLimit !== undefined) wallet.overdraftLimitMinor = String(changes.overdraftLimit);
-      if (changes.metadata !== undefined) wallet.metadata = changes.metadata;
-      wallet.version += 1;
-      wallet.updatedAt = new Date();
-      // update(), not save(): save() re-reads the row first, one more round trip while it is locked.
-      await manager.update(WalletEntity, { id }, {
-        status: wallet.status,
-        overdraftLimitMinor: wallet.overdraftLimitMinor,
-        metadata: wallet.metadata,
-        version: wallet.version,
-        updatedAt: wallet.updatedAt,
-      } as QueryDeepPartialEntity<WalletEntity>);
-      return toWalletDto(wallet);
+      const now = this.clock.now();
+      // Due holds are released first: closing needs held = 0, and a new overdraft limit is checked
+      // against what is really available.
+      const [locked]: LockedWallet[] = await manager.query(LOCK_WALLET_RELEASING_DUE_HOLDS, [id, now]);
+      if (!locked) throw walletNotFound(id);
+      assertChangeAllowed(locked, changes);
+      // One UPDATE … RETURNING: no second read while the row is locked.
+      // TypeORM answers an UPDATE with [rows, affected count].
+      const [[updated]]: [WalletEntity[], number] = await manager.query(
+        `UPDATE wallets w SET status = coalesce($3, w.status), overdraft_limit = coalesce($4, w.overdraft_limit),
+                metadata = coalesce($5::jsonb, w.metadata), version = w.version + 1, updated_at = $2
+          WHERE w.id = $1
+         RETURNING ${WALLET_COLUMNS}`,
+        [id, now, changes.status ?? null, changes.overdraftLimit ?? null, changes.metadata ? JSON.stringify(changes.metadata) : null],
+      );
+      return toWalletDto(updated);
     });
   }
 }
 
 /** The rules the schema's CHECK constraints also keep, checked first to answer with a precise code. */
-function assertChangeAllowed(wallet: WalletEntity, changes: UpdateWalletDto): void {
+type LockedWallet = Pick<WalletEntity, 'id' | 'status' | 'balanceMinor' | 'heldMinor' | 'overdraftLimitMinor'>;
+
+function assertChangeAllowed(wallet: LockedWallet, changes: UpdateWalletDto): void {
   const balance = BigInt(wallet.balanceMinor);
   const held = BigInt(wallet.heldMinor);
   if (wallet.status === 'closed' && (changes.status ?? 'closed') !== 'closed') {

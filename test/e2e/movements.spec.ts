@@ -11,7 +11,7 @@ import { expectProblem } from '../support/expect-problem.js';
 
 const OTHER_AUTH = { Authorization: `Bearer ${OTHER_API_KEY}` };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const TRANSACTION_FIELDS = ['id', 'type', 'status', 'amount', 'currency', 'walletId', 'fromWalletId', 'toWalletId', 'holdId', 'refundOf', 'reference', 'description', 'metadata', 'createdAt', 'entries'];
+const TRANSACTION_FIELDS = ['id', 'type', 'status', 'amount', 'currency', 'walletId', 'fromWalletId', 'toWalletId', 'holdId', 'refundOf', 'refundedAmount', 'reference', 'description', 'metadata', 'createdAt', 'entries'];
 
 interface Entry {
   walletId?: string;

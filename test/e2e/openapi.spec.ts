@@ -25,6 +25,13 @@ const V1_OPERATIONS: [Method, string][] = [
   ['post', '/v1/transfers'],
   ['get', '/v1/transactions/{id}'],
   ['get', '/v1/wallets/{id}/transactions'],
+  ['post', '/v1/transactions/{id}/refunds'],
+  ['post', '/v1/holds'],
+  ['get', '/v1/holds/{id}'],
+  ['get', '/v1/wallets/{id}/holds'],
+  ['post', '/v1/holds/{id}/capture'],
+  ['post', '/v1/holds/{id}/void'],
+  ['post', '/v1/batches'],
 ];
 const HEALTH_OPERATIONS: [Method, string][] = [
   ['get', '/health/live'],
@@ -145,7 +152,7 @@ describe('OpenAPI document (e2e)', () => {
 
   it('describes the Transaction with the contract fields and signed integer entries', () => {
     const tx = resolve(operation('get', '/v1/transactions/{id}').responses['200'].content!['application/json'].schema);
-    const allowed = ['id', 'type', 'status', 'amount', 'currency', 'walletId', 'fromWalletId', 'toWalletId', 'holdId', 'refundOf', 'reference', 'description', 'metadata', 'createdAt', 'entries'];
+    const allowed = ['id', 'type', 'status', 'amount', 'currency', 'walletId', 'fromWalletId', 'toWalletId', 'holdId', 'refundOf', 'refundedAmount', 'reference', 'description', 'metadata', 'createdAt', 'entries'];
     for (const key of Object.keys(tx.properties)) expect(allowed).toContain(key);
     expect(tx.required).toEqual(expect.arrayContaining(['id', 'type', 'status', 'amount', 'currency', 'metadata', 'createdAt', 'entries']));
     expect(tx.properties.amount.type).toBe('integer');

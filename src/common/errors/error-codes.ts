@@ -23,6 +23,7 @@ export type ErrorCode =
   | 'BALANCE_LIMIT_EXCEEDED'
   | 'AMOUNT_EXCEEDS_HOLD'
   | 'AMOUNT_EXCEEDS_REFUNDABLE'
+  | 'TRANSACTION_NOT_REFUNDABLE'
   | 'IDEMPOTENCY_KEY_REUSED'
   | 'RATE_LIMITED'
   | 'SERVICE_UNAVAILABLE'
@@ -49,6 +50,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   BALANCE_LIMIT_EXCEEDED: 422,
   AMOUNT_EXCEEDS_HOLD: 422,
   AMOUNT_EXCEEDS_REFUNDABLE: 422,
+  TRANSACTION_NOT_REFUNDABLE: 422,
   IDEMPOTENCY_KEY_REUSED: 422,
   RATE_LIMITED: 429,
   SERVICE_UNAVAILABLE: 503,
@@ -76,6 +78,7 @@ export const ERROR_TITLE: Record<ErrorCode, string> = {
   BALANCE_LIMIT_EXCEEDED: 'The balance would exceed the largest amount the service keeps',
   AMOUNT_EXCEEDS_HOLD: 'The amount exceeds what is left on the hold',
   AMOUNT_EXCEEDS_REFUNDABLE: 'The amount exceeds what is left to refund',
+  TRANSACTION_NOT_REFUNDABLE: 'Only deposits, transfers and captures can be refunded',
   IDEMPOTENCY_KEY_REUSED: 'The Idempotency-Key was used with another request',
   RATE_LIMITED: 'Too many requests',
   SERVICE_UNAVAILABLE: 'The service is temporarily unavailable',

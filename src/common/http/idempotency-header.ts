@@ -1,5 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiHeader } from '@nestjs/swagger';
+import type { Response } from 'express';
 
 export const IDEMPOTENCY_REPLAYED_HEADER = 'Idempotency-Replayed';
 
@@ -13,4 +14,9 @@ export function ApiIdempotencyKey() {
       `(with ${IDEMPOTENCY_REPLAYED_HEADER}: true) and moves no money; the same key with another body → 422. Kept at least 24 h.`,
     schema: { type: 'string', minLength: 1, maxLength: 255, example: 'order-1042-capture' },
   });
+}
+
+/** Marks a response that repeats the first answer to its Idempotency-Key. */
+export function markReplayed(response: Response, replayed: boolean): void {
+  if (replayed) response.setHeader(IDEMPOTENCY_REPLAYED_HEADER, 'true');
 }

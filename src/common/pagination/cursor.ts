@@ -13,14 +13,20 @@ export class CursorCodec {
     return `${Buffer.from(position, 'utf8').toString('base64url')}.${this.sign(list, position)}`;
   }
 
-  /** Returns the position (a positive bigint as decimal text) or throws VALIDATION_FAILED. */
-  decode(list: string, cursor: string): string {
-    const match = /^([A-Za-z0-9_-]{1,40})\.([A-Za-z0-9_-]{22})$/.exec(cursor);
+  /**
+   * Returns the position — a positive bigint as decimal text, or a UUID for lists keyed on one — or
+   * throws VALIDATION_FAILED.
+   */
+  decode(list: string, cursor: string, kind: 'bigint' | 'uuid' = 'bigint'): string {
+    const match = /^([A-Za-z0-9_-]{1,48})\.([A-Za-z0-9_-]{22})$/.exec(cursor);
     const position = match ? Buffer.from(match[1], 'base64url').toString('utf8') : '';
+    const wellFormed =
+      kind === 'uuid'
+        ? /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(position)
+        : /^[1-9][0-9]{0,18}$/.test(position) && BigInt(position) <= 9223372036854775807n;
     const valid =
       match !== null &&
-      /^[1-9][0-9]{0,18}$/.test(position) &&
-      BigInt(position) <= 9223372036854775807n &&
+      wellFormed &&
       timingSafeEqual(Buffer.from(match[2]), Buffer.from(this.sign(list, position)));
     if (!valid) throw validationFailed('cursor is not one this service issued for this list.', [{ field: 'cursor', message: 'is not a valid cursor' }]);
     return position;

@@ -12,14 +12,27 @@ function flatten(errors: ValidationError[], parent = ''): FieldError[] {
 /** Keys JSON.parse keeps as own properties but class-transformer drops silently, dodging the whitelist. */
 const PROTOTYPE_KEYS = ['__proto__', 'constructor', 'prototype'];
 
+/** The path of the first prototype key anywhere in a parsed body (nested operations included), or null. */
+function prototypeKeyIn(value: unknown, path: string): string | null {
+  if (value === null || typeof value !== 'object') return null;
+  for (const [key, child] of Object.entries(value)) {
+    const childPath = Array.isArray(value) ? `${path}[${key}]` : path ? `${path}.${key}` : key;
+    if (!Array.isArray(value) && PROTOTYPE_KEYS.includes(key)) return childPath;
+    const nested = prototypeKeyIn(child, childPath);
+    if (nested) return nested;
+  }
+  // Object.entries skips __proto__ only when it is the real prototype; JSON.parse makes it an own key.
+  return Object.hasOwn(value, '__proto__') ? (path ? `${path}.__proto__` : '__proto__') : null;
+}
+
 /**
  * Whitelisting validation: unknown fields are refused (400), nothing is coerced from strings in bodies,
  * and every failure names its field.
  */
 class StrictValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    if (metadata.type === 'body' && value !== null && typeof value === 'object') {
-      const forbidden = PROTOTYPE_KEYS.find((key) => Object.hasOwn(value, key));
+    if (metadata.type === 'body') {
+      const forbidden = prototypeKeyIn(value, '');
       if (forbidden) throw validationFailed(`property ${forbidden} should not exist`, [{ field: forbidden, message: 'should not exist' }]);
     }
     return super.transform(value, metadata);

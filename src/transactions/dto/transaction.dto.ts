@@ -19,11 +19,18 @@ export class TransactionDto {
   @ApiProperty({ enum: ['posted'] }) status: 'posted';
   @ApiProperty({ type: 'integer', format: 'int64', minimum: 1, maximum: MAX_AMOUNT_MINOR, example: 2500 }) amount: number;
   @ApiProperty({ example: 'EUR', pattern: '^[A-Z]{3}$' }) currency: string;
-  @ApiPropertyOptional({ format: 'uuid', description: 'Deposits and withdrawals: the wallet' }) walletId?: string;
-  @ApiPropertyOptional({ format: 'uuid', description: 'Transfers: the paying wallet' }) fromWalletId?: string;
-  @ApiPropertyOptional({ format: 'uuid', description: 'Transfers: the receiving wallet' }) toWalletId?: string;
-  @ApiPropertyOptional({ format: 'uuid' }) holdId?: string;
-  @ApiPropertyOptional({ format: 'uuid' }) refundOf?: string;
+  @ApiPropertyOptional({ format: 'uuid', description: 'Deposits, withdrawals and refunds of deposits: the wallet' }) walletId?: string;
+  @ApiPropertyOptional({ format: 'uuid', description: 'Transfers, captures and refunds: the paying wallet (absent when the revenue account pays a refund)' })
+  fromWalletId?: string;
+  @ApiPropertyOptional({ format: 'uuid', description: 'Transfers, captures and refunds: the receiving wallet (absent for a capture to the revenue account)' })
+  toWalletId?: string;
+  @ApiPropertyOptional({ format: 'uuid', description: 'Captures: the hold captured' }) holdId?: string;
+  @ApiPropertyOptional({ format: 'uuid', description: 'Refunds: the transaction refunded' }) refundOf?: string;
+  @ApiProperty({
+    type: 'integer', format: 'int64', minimum: 0, maximum: MAX_AMOUNT_MINOR, example: 0,
+    description: 'Deposits, transfers and captures: how much has been refunded so far (always 0 for other types)',
+  })
+  refundedAmount: number;
   @ApiPropertyOptional({ maxLength: 255 }) reference?: string;
   @ApiPropertyOptional({ maxLength: 1000 }) description?: string;
   @ApiProperty({ type: 'object', additionalProperties: true, maxProperties: 50 }) metadata: Metadata;
@@ -49,6 +56,7 @@ export interface TransactionDocument {
   to_wallet_id: string | null;
   hold_id: string | null;
   refund_of: string | null;
+  refunded_amount: number | string;
   reference: string | null;
   description: string | null;
   metadata: Metadata;
@@ -71,6 +79,7 @@ export function toTransactionDto(doc: TransactionDocument): TransactionDto {
     ...present('toWalletId', doc.to_wallet_id),
     ...present('holdId', doc.hold_id),
     ...present('refundOf', doc.refund_of),
+    refundedAmount: minorUnitsFromDb(doc.refunded_amount),
     ...present('reference', doc.reference),
     ...present('description', doc.description),
     metadata: doc.metadata,

@@ -1,0 +1,72 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { isRetryableConflict } from '../common/errors/database-errors.js';
+import type { IdempotencyContext } from '../common/idempotency/idempotency-key.decorator.js';
+import { keyInProgress, keyReused, refusalFrom } from '../common/idempotency/idempotency.store.js';
+import type { TransactionDocument } from './dto/transaction.dto.js';
+
+/** What the posting SQL functions return (see migrations/1764200000000-holds-and-refunds.ts). */
+type EngineOutcome =
+  | { outcome: 'posted'; transaction?: TransactionDocument; status?: number; body?: unknown }
+  | { outcome: 'refused'; code: string; detail: string }
+  | { outcome: 'replay'; transaction: TransactionDocument | null; status: number | null; body: unknown; code: string | null; detail: string | null }
+  | { outcome: 'key_reused' }
+  | { outcome: 'in_progress' };
+
+/** A write that went through: a posted transaction, or a stored response (a hold, a batch). */
+export type EngineResult =
+  | { kind: 'transaction'; transaction: TransactionDocument; replayed: boolean }
+  | { kind: 'response'; status: number; body: unknown; replayed: boolean };
+
+/** The functions that move money; each is one statement and one transaction. */
+export type EngineFunction = 'post_movement' | 'place_hold' | 'capture_hold' | 'void_hold' | 'refund_transaction' | 'post_batch';
+
+const MAX_ATTEMPTS = 3;
+
+/**
+ * Calls one posting SQL function as its own transaction and turns its outcome into a result or a
+ * DomainError. Each function claims the idempotency key, locks the wallets in id order with
+ * SELECT … FOR UPDATE, checks under the locks and writes — all in one round trip, so the row locks
+ * live for one statement and a COMMIT, with no logging or awaiting in between.
+ */
+@Injectable()
+export class LedgerEngine {
+  private readonly logger = new Logger(LedgerEngine.name);
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** `args` are the function's parameters before the idempotency triple and the time, in order. */
+  async run(fn: EngineFunction, args: unknown[], idempotency: IdempotencyContext | null, now: Date): Promise<EngineResult> {
+    const parameters = [...args, idempotency?.scope ?? null, idempotency?.key ?? null, idempotency?.requestHash ?? null, now];
+    const placeholders = parameters.map((_, index) => `$${index + 1}`).join(', ');
+    const sql = `SELECT ${fn}(${placeholders}) AS result`;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const [row] = await this.dataSource.query(sql, parameters);
+        return resultOf(row.result as EngineOutcome);
+      } catch (error) {
+        // Locks are always taken in id order, so a deadlock needs an outside party; retry it anyway.
+        if (attempt >= MAX_ATTEMPTS || !isRetryableConflict(error)) throw error;
+        this.logger.warn({ attempt, fn, code: (error as { code?: string }).code }, 'retrying after a transient conflict');
+      }
+    }
+  }
+}
+
+function resultOf(result: EngineOutcome): EngineResult {
+  switch (result.outcome) {
+    case 'posted':
+      if (result.transaction) return { kind: 'transaction', transaction: result.transaction, replayed: false };
+      return { kind: 'response', status: result.status ?? 200, body: result.body, replayed: false };
+    case 'refused':
+      throw refusalFrom(result.code, result.detail);
+    case 'replay':
+      if (result.transaction) return { kind: 'transaction', transaction: result.transaction, replayed: true };
+      if (result.status !== null) return { kind: 'response', status: result.status, body: result.body, replayed: true };
+      if (result.code) throw refusalFrom(result.code, result.detail);
+      throw new Error('idempotency record without an outcome');
+    case 'key_reused':
+      throw keyReused();
+    case 'in_progress':
+      throw keyInProgress();
+  }
+}
