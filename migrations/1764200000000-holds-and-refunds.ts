@@ -133,8 +133,11 @@ const FUNCTIONS = [
      IF v_claimed.request_hash <> p_request_hash THEN
        RETURN jsonb_build_object('outcome', 'key_reused');
      END IF;
+     -- A replay repeats the first answer: the transaction as it was posted, before any refund of it
+     -- (refunded_amount is its only column that changes, and it was 0 then).
      RETURN jsonb_build_object('outcome', 'replay',
-       'transaction', CASE WHEN v_claimed.transaction_id IS NOT NULL THEN transaction_document(v_claimed.transaction_id) END,
+       'transaction', CASE WHEN v_claimed.transaction_id IS NOT NULL
+                           THEN transaction_document(v_claimed.transaction_id) || '{"refunded_amount": 0}' END,
        'status', v_claimed.response_status, 'body', v_claimed.response_body,
        'code', v_claimed.error_code, 'detail', v_claimed.error_detail);
    END $$`,

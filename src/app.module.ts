@@ -16,6 +16,7 @@ import { databaseOptions } from './database/database-options.js';
 import { BatchesModule } from './batches/batches.module.js';
 import { HoldsModule } from './holds/holds.module.js';
 import { HealthModule } from './health/health.module.js';
+import { LedgerModule } from './ledger/ledger.module.js';
 import { StatementsModule } from './statements/statements.module.js';
 import { TransactionsModule } from './transactions/transactions.module.js';
 import { WalletsModule } from './wallets/wallets.module.js';
@@ -71,6 +72,7 @@ export class AppModule {
         BatchesModule,
         StatementsModule,
         HealthModule,
+        LedgerModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },

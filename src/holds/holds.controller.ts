@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { validationFailed } from '../common/errors/domain-error.js';
 import { ApiKeyAuth } from '../common/auth/api-key-auth.decorator.js';
 import { ApiProblemResponses } from '../common/http/api-problem-responses.js';
 import { ApiIdempotencyKey, markReplayed } from '../common/http/idempotency-header.js';
@@ -12,6 +13,14 @@ import { CreateHoldDto } from './dto/create-hold.dto.js';
 import { HoldDto, HoldPageDto } from './dto/hold.dto.js';
 import { HoldsQuery } from './dto/holds.query.js';
 import { HoldsService } from './holds.service.js';
+
+/** Void takes no fields; sending some is a mistake worth a 400, not something to ignore. */
+function assertNoBody(body: unknown): void {
+  if (body === undefined || body === null || (typeof body === 'object' && Object.keys(body).length === 0)) return;
+  const fields = typeof body === 'object' ? Object.keys(body) : ['body'];
+  const errors = fields.map((field) => ({ field, message: 'should not exist' }));
+  throw validationFailed(`A void takes no body: ${fields.map((f) => `property ${f} should not exist`).join('; ')}`, errors);
+}
 
 @ApiTags('holds')
 @ApiKeyAuth()
@@ -81,14 +90,17 @@ export class HoldsController {
   @Post('holds/:id/void')
   @HttpCode(200)
   @ApiOperation({ summary: 'Release a hold without moving money' })
+  @ApiBody({ required: false, description: 'No fields: send no body or {}', schema: { type: 'object', maxProperties: 0 } })
   @ApiIdempotencyKey()
   @ApiOkResponse({ type: HoldDto })
   @ApiProblemResponses(400, 404, 409, 413, 415, 422)
   async void(
     @Param('id', uuidParam('id')) holdId: string,
+    @Body() body: unknown,
     @Idempotency() idempotency: IdempotencyContext | null,
     @Res({ passthrough: true }) response: Response,
   ): Promise<HoldDto> {
+    assertNoBody(body);
     const voided = await this.holds.void(holdId, idempotency);
     markReplayed(response, voided.replayed);
     return voided.hold;

@@ -40,8 +40,8 @@ export class HoldsSweeper implements OnApplicationBootstrap, OnApplicationShutdo
     let expired = 0;
     for (;;) {
       const [row] = await this.dataSource.query(SWEEP_BATCH, [this.clock.now(), SWEEP_BATCH_WALLETS]);
-      // Done when a batch finds nothing it can take: the rest is due on wallets a payment holds right
-      // now, and that payment releases them itself.
+      // Done when a batch finds nothing it can take: what is left is due on wallets someone holds
+      // right now; the next sweep (or the next payment from that wallet) releases it.
       if (Number(row.expired) === 0) return expired;
       expired += Number(row.expired);
     }
@@ -62,16 +62,16 @@ export class HoldsSweeper implements OnApplicationBootstrap, OnApplicationShutdo
 }
 
 /**
- * One batch: lock up to $2 wallets that have due holds (skipping any a payment holds right now),
- * expire their due holds, and lower each wallet's held amount by what was released. A hold captured
- * or voided between the snapshot and the lock is re-checked by the UPDATE and left alone.
+ * One batch: lock up to $2 wallets that have due holds, skipping any that someone holds right now
+ * (SKIP LOCKED is applied before the LIMIT, so locked wallets never use up the batch), expire their
+ * due holds, and lower each wallet's held amount by what was released. A hold captured or voided
+ * between the snapshot and the lock is re-checked by the UPDATE and left alone.
  */
 const SWEEP_BATCH = `
   WITH due_wallets AS (
     SELECT w.id FROM wallets w
-     WHERE w.id IN (SELECT h.wallet_id FROM holds h WHERE h.status = 'active' AND h.expires_at <= $1
-                     ORDER BY h.expires_at LIMIT $2)
-     ORDER BY w.id
+     WHERE w.id IN (SELECT h.wallet_id FROM holds h WHERE h.status = 'active' AND h.expires_at <= $1)
+     LIMIT $2
      FOR UPDATE SKIP LOCKED
   ), released AS (
     UPDATE holds h SET status = 'expired', released_at = h.expires_at

@@ -132,6 +132,13 @@ describe('OpenAPI document (e2e)', () => {
       'post /v1/transfers': '201',
       'get /v1/transactions/{id}': '200',
       'get /v1/wallets/{id}/transactions': '200',
+      'post /v1/transactions/{id}/refunds': '201',
+      'post /v1/holds': '201',
+      'get /v1/holds/{id}': '200',
+      'get /v1/wallets/{id}/holds': '200',
+      'post /v1/holds/{id}/capture': '201',
+      'post /v1/holds/{id}/void': '200',
+      'post /v1/batches': '201',
     };
     for (const [method, path] of V1_OPERATIONS) {
       const successes = Object.keys(operation(method, path).responses).filter((s) => s.startsWith('2'));
@@ -198,6 +205,9 @@ describe('OpenAPI document (e2e)', () => {
     let usd: string;
     let closed: string;
     let transactionId: string;
+    let holdsWallet: string;
+    let activeHold: string;
+    let capturedHold: string;
     const unknown = randomUUID();
     const tooBig = 'x'.repeat(64 * 1024 + 1);
     const latin1 = (request: Test) => request.set('Content-Type', 'application/json; charset=iso-8859-1');
@@ -211,6 +221,12 @@ describe('OpenAPI document (e2e)', () => {
       transactionId = (await t.http.post(`/v1/wallets/${wallet}/deposits`).set(AUTH).send({ amount: 100 }).expect(201)).body.id;
       await t.http.post('/v1/wallets').set(AUTH).set('Idempotency-Key', 'doc-key').send({ ownerId: 'doc-idem', currency: 'EUR' }).expect(201);
       await t.http.post(`/v1/wallets/${wallet}/deposits`).set(AUTH).set('Idempotency-Key', 'doc-key-2').send({ amount: 1 }).expect(201);
+      // holds: one that stays active (every provocation below is refused), one captured already
+      holdsWallet = await create('doc-holds', 'EUR');
+      await t.http.post(`/v1/wallets/${holdsWallet}/deposits`).set(AUTH).send({ amount: 1_000 }).expect(201);
+      activeHold = (await t.http.post('/v1/holds').set(AUTH).send({ walletId: holdsWallet, amount: 100 }).expect(201)).body.id;
+      capturedHold = (await t.http.post('/v1/holds').set(AUTH).send({ walletId: holdsWallet, amount: 100 }).expect(201)).body.id;
+      await t.http.post(`/v1/holds/${capturedHold}/capture`).set(AUTH).send({}).expect(201);
     });
 
     /** [method, documented path, what provokes it, the status it must give, the request]. */
@@ -256,6 +272,45 @@ describe('OpenAPI document (e2e)', () => {
       ['get', '/v1/wallets/{id}/transactions', 'limit 0', 400, () => t.http.get(`/v1/wallets/${wallet}/transactions`).query({ limit: 0 }).set(AUTH)],
       ['get', '/v1/wallets/{id}/transactions', 'no key', 401, () => t.http.get(`/v1/wallets/${wallet}/transactions`)],
       ['get', '/v1/wallets/{id}/transactions', 'unknown wallet', 404, () => t.http.get(`/v1/wallets/${unknown}/transactions`).set(AUTH)],
+      ['post', '/v1/transactions/{id}/refunds', 'amount 0', 400, () => t.http.post(`/v1/transactions/${transactionId}/refunds`).set(AUTH).send({ amount: 0 })],
+      ['post', '/v1/transactions/{id}/refunds', 'no key', 401, () => t.http.post(`/v1/transactions/${transactionId}/refunds`).send({})],
+      ['post', '/v1/transactions/{id}/refunds', 'unknown transaction', 404, () => t.http.post(`/v1/transactions/${unknown}/refunds`).set(AUTH).send({})],
+      ['post', '/v1/transactions/{id}/refunds', 'body over 64 KiB', 413, () => t.http.post(`/v1/transactions/${transactionId}/refunds`).set(AUTH).send({ description: tooBig })],
+      ['post', '/v1/transactions/{id}/refunds', 'latin-1 body', 415, () => latin1(t.http.post(`/v1/transactions/${transactionId}/refunds`).set(AUTH)).send('{"amount":1}')],
+      ['post', '/v1/transactions/{id}/refunds', 'more than refundable', 422, () => t.http.post(`/v1/transactions/${transactionId}/refunds`).set(AUTH).send({ amount: 1_000_000 })],
+      ['post', '/v1/holds', 'expiresInSeconds 0', 400, () => t.http.post('/v1/holds').set(AUTH).send({ walletId: holdsWallet, amount: 1, expiresInSeconds: 0 })],
+      ['post', '/v1/holds', 'no key', 401, () => t.http.post('/v1/holds').send({ walletId: holdsWallet, amount: 1 })],
+      ['post', '/v1/holds', 'unknown wallet', 404, () => t.http.post('/v1/holds').set(AUTH).send({ walletId: unknown, amount: 1 })],
+      ['post', '/v1/holds', 'body over 64 KiB', 413, () => t.http.post('/v1/holds').set(AUTH).send({ walletId: holdsWallet, amount: 1, description: tooBig })],
+      ['post', '/v1/holds', 'latin-1 body', 415, () => latin1(t.http.post('/v1/holds').set(AUTH)).send(`{"walletId":"${holdsWallet}","amount":1}`)],
+      ['post', '/v1/holds', 'insufficient funds', 422, () => t.http.post('/v1/holds').set(AUTH).send({ walletId: holdsWallet, amount: 1_000_000 })],
+      ['get', '/v1/holds/{id}', 'bad id', 400, () => t.http.get('/v1/holds/nope').set(AUTH)],
+      ['get', '/v1/holds/{id}', 'no key', 401, () => t.http.get(`/v1/holds/${activeHold}`)],
+      ['get', '/v1/holds/{id}', 'unknown id', 404, () => t.http.get(`/v1/holds/${unknown}`).set(AUTH)],
+      ['get', '/v1/wallets/{id}/holds', 'limit 0', 400, () => t.http.get(`/v1/wallets/${holdsWallet}/holds`).query({ limit: 0 }).set(AUTH)],
+      ['get', '/v1/wallets/{id}/holds', 'no key', 401, () => t.http.get(`/v1/wallets/${holdsWallet}/holds`)],
+      ['get', '/v1/wallets/{id}/holds', 'unknown wallet', 404, () => t.http.get(`/v1/wallets/${unknown}/holds`).set(AUTH)],
+      ['post', '/v1/holds/{id}/capture', 'amount 1.5', 400, () => t.http.post(`/v1/holds/${activeHold}/capture`).set(AUTH).send({ amount: 1.5 })],
+      ['post', '/v1/holds/{id}/capture', 'no key', 401, () => t.http.post(`/v1/holds/${activeHold}/capture`).send({})],
+      ['post', '/v1/holds/{id}/capture', 'unknown hold', 404, () => t.http.post(`/v1/holds/${unknown}/capture`).set(AUTH).send({})],
+      ['post', '/v1/holds/{id}/capture', 'hold already captured', 409, () => t.http.post(`/v1/holds/${capturedHold}/capture`).set(AUTH).send({})],
+      ['post', '/v1/holds/{id}/capture', 'body over 64 KiB', 413, () => t.http.post(`/v1/holds/${activeHold}/capture`).set(AUTH).send({ description: tooBig })],
+      ['post', '/v1/holds/{id}/capture', 'latin-1 body', 415, () => latin1(t.http.post(`/v1/holds/${activeHold}/capture`).set(AUTH)).send('{"amount":1}')],
+      ['post', '/v1/holds/{id}/capture', 'more than the hold', 422, () => t.http.post(`/v1/holds/${activeHold}/capture`).set(AUTH).send({ amount: 101 })],
+      ['post', '/v1/holds/{id}/void', 'bad id', 400, () => t.http.post('/v1/holds/nope/void').set(AUTH)],
+      ['post', '/v1/holds/{id}/void', 'no key', 401, () => t.http.post(`/v1/holds/${activeHold}/void`)],
+      ['post', '/v1/holds/{id}/void', 'unknown hold', 404, () => t.http.post(`/v1/holds/${unknown}/void`).set(AUTH)],
+      ['post', '/v1/holds/{id}/void', 'hold already captured', 409, () => t.http.post(`/v1/holds/${capturedHold}/void`).set(AUTH)],
+      ['post', '/v1/holds/{id}/void', 'body over 64 KiB', 413, () => t.http.post(`/v1/holds/${activeHold}/void`).set(AUTH).send({ description: tooBig })],
+      ['post', '/v1/holds/{id}/void', 'latin-1 body', 415, () => latin1(t.http.post(`/v1/holds/${activeHold}/void`).set(AUTH)).send('{}')],
+      ['post', '/v1/holds/{id}/void', 'reused key', 422, () => t.http.post(`/v1/holds/${activeHold}/void`).set(AUTH).set('Idempotency-Key', 'doc-key-2')],
+      ['post', '/v1/batches', 'no operations', 400, () => t.http.post('/v1/batches').set(AUTH).send({ operations: [] })],
+      ['post', '/v1/batches', 'no key', 401, () => t.http.post('/v1/batches').send({ operations: [{ type: 'deposit', walletId: wallet, amount: 1 }] })],
+      ['post', '/v1/batches', 'unknown wallet', 404, () => t.http.post('/v1/batches').set(AUTH).send({ operations: [{ type: 'deposit', walletId: unknown, amount: 1 }] })],
+      ['post', '/v1/batches', 'capture of a captured hold', 409, () => t.http.post('/v1/batches').set(AUTH).send({ operations: [{ type: 'capture', holdId: capturedHold }] })],
+      ['post', '/v1/batches', 'body over 64 KiB', 413, () => t.http.post('/v1/batches').set(AUTH).send({ operations: [{ type: 'deposit', walletId: wallet, amount: 1, description: tooBig }] })],
+      ['post', '/v1/batches', 'latin-1 body', 415, () => latin1(t.http.post('/v1/batches').set(AUTH)).send(`{"operations":[{"type":"deposit","walletId":"${wallet}","amount":1}]}`)],
+      ['post', '/v1/batches', 'insufficient funds', 422, () => t.http.post('/v1/batches').set(AUTH).send({ operations: [{ type: 'withdrawal', walletId: wallet, amount: 1_000_000 }] })],
     ];
 
     it.each(PROVOCATIONS)('%s %s: %s → %i is documented', async (method, path, _, status, make) => {

@@ -1,0 +1,449 @@
+import { jest } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import { LedgerVerifier } from '../../src/ledger/ledger-verifier.js';
+import { AUTH, fundedWallet, startTestApp, TestApp } from '../support/test-app.js';
+
+const CLI = 'dist/src/ledger/verify-cli.js';
+const MIGRATE = 'dist/src/database/migrate.js';
+const MAX = 9_007_199_254_740_991n;
+
+interface Drift {
+  check: string;
+  id: string;
+  expected: string | null;
+  actual: string | null;
+}
+interface Report {
+  checkedAt: string;
+  ok: boolean;
+  counts: Record<'wallets' | 'transactions' | 'entries' | 'holds', number>;
+  driftCount: number;
+  checks: { check: string; driftCount: number }[];
+  drift: (Drift & { detail: string })[];
+}
+interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * The ledger self-check against a real ledger built through the HTTP API, then corrupted on purpose
+ * one way at a time (behind the service's back, bypassing triggers where the schema forbids the
+ * change). Each kind of drift must be found and named by GET /v1/admin/ledger/verify and by
+ * `npm run ledger:verify` (the production build, spawned); every test leaves the ledger clean again.
+ */
+describe('ledger self-check', () => {
+  let t: TestApp;
+  let alice: string;
+  let bob: string;
+  let carol: string;
+  let dan: string;
+  let deposit: string;
+  let refundedTransfer: string;
+  let partlyCaptured: { holdId: string; captureId: string };
+  let capturedToRevenue: { holdId: string; captureId: string };
+  let voidedHold: string;
+  let activeHold: string;
+
+  function runCli(args: string[] = [], databaseUrl = t.db.url): Promise<CliRun> {
+    return run(CLI, args, { DATABASE_URL: databaseUrl });
+  }
+
+  function run(script: string, args: string[], env: Record<string, string | undefined>): Promise<CliRun> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [script, ...args], { env: { ...process.env, NODE_ENV: 'test', ...env } });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk) => (stdout += chunk));
+      child.stderr.on('data', (chunk) => (stderr += chunk));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+
+  async function verifyOverHttp(): Promise<Report> {
+    const response = await t.http.get('/v1/admin/ledger/verify').set(AUTH);
+    expect(response.status).toBe(200);
+    return response.body as Report;
+  }
+
+  /** The drift both the endpoint and the CLI report, as (check, id, expected, actual), after checking the two agree. */
+  async function driftFoundEverywhere(): Promise<Drift[]> {
+    const [report, cli] = await Promise.all([verifyOverHttp(), runCli(['--json'])]);
+    const cliReport = JSON.parse(cli.stdout) as Report;
+    const essentials = (r: Report) => r.drift.map(({ check, id, expected, actual }) => ({ check, id, expected, actual }));
+    expect(essentials(cliReport)).toEqual(essentials(report));
+    expect({ code: cli.code, ok: report.ok, cliOk: cliReport.ok }).toEqual({ code: 1, ok: false, cliOk: false });
+    // every finding is counted in its check, and the report's total is theirs
+    for (const check of report.checks) expect(check.driftCount).toBe(report.drift.filter((d) => d.check === check.check).length);
+    expect(report.driftCount).toBe(report.drift.length);
+    for (const drift of report.drift) expect(drift.detail.length).toBeGreaterThan(0);
+    return essentials(report);
+  }
+
+  /** Runs SQL with triggers (append-only, sum-to-zero) and foreign keys off, as only a corrupting hand would. */
+  async function behindTheLedger(sql: string, params: unknown[] = []): Promise<void> {
+    const client = await t.db.pool.connect();
+    try {
+      await client.query('SET session_replication_role = replica');
+      await client.query(sql, params);
+    } finally {
+      await client.query('RESET session_replication_role');
+      client.release();
+    }
+  }
+
+  const scalar = async (sql: string, params: unknown[] = []): Promise<string> => {
+    const { rows } = await t.db.pool.query(sql, params);
+    return String(Object.values(rows[0])[0]);
+  };
+  const balanceOf = (walletId: string) => scalar('SELECT balance FROM wallets WHERE id = $1', [walletId]);
+  const heldOf = (walletId: string) => scalar('SELECT held FROM wallets WHERE id = $1', [walletId]);
+
+  beforeAll(async () => {
+    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build (npm test does)`);
+    // The sweeper would expire holds between a test's steps; the self-check must hold with or without it.
+    t = await startTestApp({ HOLD_SWEEP_INTERVAL_MS: '0' });
+    const post = async (path: string, body: object, status = 201) => (await t.http.post(path).set(AUTH).send(body).expect(status)).body;
+
+    alice = await fundedWallet(t.http, 'alice', 100_000);
+    bob = await fundedWallet(t.http, 'bob', 50_000);
+    carol = await fundedWallet(t.http, 'carol', 0);
+    dan = await fundedWallet(t.http, 'dan', 30_000, 'USD');
+    const erin = await fundedWallet(t.http, 'erin', 0, 'USD');
+
+    deposit = (await post(`/v1/wallets/${bob}/deposits`, { amount: 7_500, reference: 'card-1' })).id;
+    await post(`/v1/wallets/${alice}/withdrawals`, { amount: 1_500 });
+    await post(`/v1/wallets/${dan}/withdrawals`, { amount: 2_000 });
+    refundedTransfer = (await post('/v1/transfers', { fromWalletId: alice, toWalletId: carol, amount: 10_000 })).id;
+    await post('/v1/transfers', { fromWalletId: dan, toWalletId: erin, amount: 5_000 });
+    // transfers fired together: running balances must still chain
+    await Promise.all(
+      Array.from({ length: 24 }, (_, i) => {
+        const [from, to] = [[alice, bob], [bob, carol], [carol, alice]][i % 3];
+        return post('/v1/transfers', { fromWalletId: from, toWalletId: to, amount: 10 + i });
+      }),
+    );
+
+    const hold = async (walletId: string, amount: number, extra: object = {}) => (await post('/v1/holds', { walletId, amount, ...extra })).id as string;
+    const partial = await hold(alice, 4_000);
+    partlyCaptured = { holdId: partial, captureId: (await post(`/v1/holds/${partial}/capture`, { amount: 3_000, toWalletId: carol })).id };
+    const whole = await hold(bob, 1_000);
+    capturedToRevenue = { holdId: whole, captureId: (await post(`/v1/holds/${whole}/capture`, {})).id };
+    voidedHold = await hold(alice, 500);
+    await post(`/v1/holds/${voidedHold}/void`, {}, 200);
+    activeHold = await hold(bob, 2_000);
+    await hold(dan, 1_000, { expiresInSeconds: 3_600 });
+
+    await post(`/v1/transactions/${deposit}/refunds`, { amount: 1_000 });
+    await post(`/v1/transactions/${refundedTransfer}/refunds`, { amount: 2_000 });
+    await post(`/v1/transactions/${refundedTransfer}/refunds`, { amount: 500 });
+    await post(`/v1/transactions/${capturedToRevenue.captureId}/refunds`, { amount: 400 });
+  });
+  afterAll(() => t?.close());
+
+  describe('on a clean ledger', () => {
+    it('GET /v1/admin/ledger/verify answers 200 ok: true, counts the snapshot and runs every check', async () => {
+      const report = await verifyOverHttp();
+      expect(report).toEqual(expect.objectContaining({ ok: true, driftCount: 0, drift: [], driftLimitPerCheck: 100 }));
+      const { rows } = await t.db.pool.query(
+        `SELECT (SELECT count(*) FROM wallets)::int AS wallets, (SELECT count(*) FROM transactions)::int AS transactions,
+                (SELECT count(*) FROM entries)::int AS entries, (SELECT count(*) FROM holds)::int AS holds`,
+      );
+      expect(report.counts).toEqual(rows[0]);
+      expect(report.counts).toEqual(expect.objectContaining({ wallets: 5, holds: 5 }));
+      expect(report.checks.map((c) => c.check)).toEqual([
+        'wallet_balance_equals_entries',
+        'wallet_balance_equals_last_entry',
+        'wallet_held_equals_active_holds',
+        'transaction_entries_sum_to_zero',
+        'entries_have_transaction',
+        'currency_entries_sum_to_zero',
+        'refunded_amount_equals_refunds',
+        'hold_captured_amount_equals_capture',
+      ]);
+      for (const check of report.checks) expect(check.driftCount).toBe(0);
+      expect(Date.parse(report.checkedAt)).toBeGreaterThan(Date.now() - 60_000);
+    });
+
+    it('the CLI exits 0 and prints a summary, then the JSON report; with --json only the report', async () => {
+      const plain = await runCli();
+      expect({ code: plain.code, stderr: plain.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(plain.stdout).toMatch(/^Ledger self-check at \S+ \(\d+ ms\): OK, no drift\n/);
+      expect(plain.stdout).toContain('5 wallets');
+      const report = JSON.parse(plain.stdout.slice(plain.stdout.indexOf('\n{\n'))) as Report;
+      expect(report.ok).toBe(true);
+
+      const json = await runCli(['--json']);
+      expect(json.code).toBe(0);
+      expect(JSON.parse(json.stdout)).toEqual(expect.objectContaining({ ok: true, counts: report.counts, drift: [] }));
+    });
+
+    it('an active hold past expires_at still counts in held until it is swept, and is consistent after the sweep too', async () => {
+      await t.db.pool.query(`UPDATE holds SET created_at = now() - interval '2 hours', expires_at = now() - interval '1 hour' WHERE id = $1`, [
+        activeHold,
+      ]);
+      expect((await verifyOverHttp()).ok).toBe(true);
+      await t.db.pool.query('SELECT release_due_holds($1, now())', [bob]);
+      expect(await scalar('SELECT status FROM holds WHERE id = $1', [activeHold])).toBe('expired');
+      expect((await verifyOverHttp()).ok).toBe(true);
+    });
+  });
+
+  describe('finds and names drift', () => {
+    // Every test undoes its damage; this proves it did, so no test passes on another's drift.
+    afterEach(async () => {
+      expect((await verifyOverHttp()).drift).toEqual([]);
+    });
+
+    it('a wallet balance changed without an entry: against the entries and against the last balance_after', async () => {
+      const balance = BigInt(await balanceOf(carol));
+      await t.db.pool.query('UPDATE wallets SET balance = balance + 1 WHERE id = $1', [carol]);
+      try {
+        expect(await driftFoundEverywhere()).toEqual([
+          { check: 'wallet_balance_equals_entries', id: carol, expected: String(balance), actual: String(balance + 1n) },
+          { check: 'wallet_balance_equals_last_entry', id: carol, expected: String(balance), actual: String(balance + 1n) },
+        ]);
+        const human = await runCli();
+        expect(human.code).toBe(1);
+        expect(human.stdout).toMatch(/: DRIFT \(2\)\n/);
+        expect(human.stdout).toContain(`${carol}: expected ${balance}, actual ${balance + 1n}`);
+      } finally {
+        await t.db.pool.query('UPDATE wallets SET balance = balance - 1 WHERE id = $1', [carol]);
+      }
+    });
+
+    it("a last entry's balance_after that disagrees with the balance", async () => {
+      const lastEntry = await scalar('SELECT max(id) FROM entries WHERE wallet_id = $1', [alice]);
+      const balance = BigInt(await balanceOf(alice));
+      await behindTheLedger('UPDATE entries SET balance_after = balance_after - 5 WHERE id = $1', [lastEntry]);
+      try {
+        expect(await driftFoundEverywhere()).toEqual([
+          { check: 'wallet_balance_equals_last_entry', id: alice, expected: String(balance - 5n), actual: String(balance) },
+        ]);
+      } finally {
+        await behindTheLedger('UPDATE entries SET balance_after = balance_after + 5 WHERE id = $1', [lastEntry]);
+      }
+    });
+
+    it('a held amount that is not the sum of the active holds', async () => {
+      const held = BigInt(await heldOf(dan));
+      await t.db.pool.query('UPDATE wallets SET held = held + 7 WHERE id = $1', [dan]);
+      try {
+        expect(await driftFoundEverywhere()).toEqual([
+          { check: 'wallet_held_equals_active_holds', id: dan, expected: String(held), actual: String(held + 7n) },
+        ]);
+      } finally {
+        await t.db.pool.query('UPDATE wallets SET held = held - 7 WHERE id = $1', [dan]);
+      }
+    });
+
+    it('an active hold ended without releasing its money', async () => {
+      const [dansHold] = (await t.db.pool.query(`SELECT id, amount FROM holds WHERE wallet_id = $1 AND status = 'active'`, [dan])).rows;
+      const held = BigInt(await heldOf(dan));
+      await t.db.pool.query(`UPDATE holds SET status = 'voided', released_at = now() WHERE id = $1`, [dansHold.id]);
+      try {
+        expect(await driftFoundEverywhere()).toEqual([
+          { check: 'wallet_held_equals_active_holds', id: dan, expected: String(held - BigInt(dansHold.amount)), actual: String(held) },
+        ]);
+      } finally {
+        await t.db.pool.query(`UPDATE holds SET status = 'active', released_at = NULL WHERE id = $1`, [dansHold.id]);
+      }
+    });
+
+    it('an unbalanced transaction, which also unbalances its currency', async () => {
+      const { rows } = await t.db.pool.query('SELECT 1 FROM entries WHERE transaction_id = $1', [deposit]);
+      expect(rows).toHaveLength(2);
+      await behindTheLedger(`INSERT INTO entries (transaction_id, currency, account, amount) VALUES ($1, 'EUR', 'world:EUR', 5)`, [deposit]);
+      try {
+        expect(await driftFoundEverywhere()).toEqual([
+          { check: 'transaction_entries_sum_to_zero', id: deposit, expected: '0', actual: '5' },
+          { check: 'currency_entries_sum_to_zero', id: 'EUR', expected: '0', actual: '5' },
+        ]);
+      } finally {
+        await behindTheLedger(`DELETE FROM entries WHERE transaction_id = $1 AND account = 'world:EUR' AND amount = 5`, [deposit]);
+      }
+    });
+
+    it('sums beyond 2^53 are reported exactly, as decimal strings', async () => {
+      await behindTheLedger(
+        `INSERT INTO entries (transaction_id, currency, account, amount) VALUES ($1, 'EUR', 'world:EUR', $2), ($1, 'EUR', 'world:EUR', $2)`,
+        [deposit, String(MAX)],
+      );
+      try {
+        const twiceMax = String(2n * MAX); // 18014398509481982: a Number would round it to ...984
+        expect(await driftFoundEverywhere()).toEqual([
+          { check: 'transaction_entries_sum_to_zero', id: deposit, expected: '0', actual: twiceMax },
+          { check: 'currency_entries_sum_to_zero', id: 'EUR', expected: '0', actual: twiceMax },
+        ]);
+      } finally {
+        await behindTheLedger(`DELETE FROM entries WHERE transaction_id = $1 AND amount = $2`, [deposit, String(MAX)]);
+      }
+    });
+
+    it('a transaction without entries', async () => {
+      const id = randomUUID();
+      await t.db.pool.query(`INSERT INTO transactions (id, type, amount, currency, wallet_id) VALUES ($1, 'deposit', 300, 'EUR', $2)`, [id, alice]);
+      try {
+        expect(await driftFoundEverywhere()).toEqual([{ check: 'transaction_entries_sum_to_zero', id, expected: '0', actual: null }]);
+      } finally {
+        await t.db.pool.query('DELETE FROM transactions WHERE id = $1', [id]);
+      }
+    });
+
+    it('entries of a transaction that does not exist', async () => {
+      const id = randomUUID();
+      await behindTheLedger(
+        `INSERT INTO entries (transaction_id, currency, account, amount) VALUES ($1, 'USD', 'world:USD', -9), ($1, 'USD', 'revenue:USD', 9)`,
+        [id],
+      );
+      try {
+        expect(await driftFoundEverywhere()).toEqual([{ check: 'entries_have_transaction', id, expected: null, actual: '0' }]);
+      } finally {
+        await behindTheLedger('DELETE FROM entries WHERE transaction_id = $1', [id]);
+      }
+    });
+
+    it('a refunded_amount that is not the sum of the refunds', async () => {
+      expect(await scalar('SELECT refunded_amount FROM transactions WHERE id = $1', [refundedTransfer])).toBe('2500');
+      await t.db.pool.query('UPDATE transactions SET refunded_amount = 2400 WHERE id = $1', [refundedTransfer]);
+      try {
+        expect(await driftFoundEverywhere()).toEqual([
+          { check: 'refunded_amount_equals_refunds', id: refundedTransfer, expected: '2500', actual: '2400' },
+        ]);
+      } finally {
+        await t.db.pool.query('UPDATE transactions SET refunded_amount = 2500 WHERE id = $1', [refundedTransfer]);
+      }
+    });
+
+    it("a captured hold's captured_amount that is not its capture's amount", async () => {
+      await t.db.pool.query('UPDATE holds SET captured_amount = captured_amount - 1 WHERE id = $1', [partlyCaptured.holdId]);
+      try {
+        expect(await driftFoundEverywhere()).toEqual([
+          { check: 'hold_captured_amount_equals_capture', id: partlyCaptured.holdId, expected: '3000', actual: '2999' },
+        ]);
+      } finally {
+        await t.db.pool.query('UPDATE holds SET captured_amount = captured_amount + 1 WHERE id = $1', [partlyCaptured.holdId]);
+      }
+    });
+
+    it('a capture that names a voided hold, leaving its captured hold without one', async () => {
+      await t.db.pool.query('UPDATE transactions SET hold_id = $1 WHERE id = $2', [voidedHold, capturedToRevenue.captureId]);
+      try {
+        const found = await driftFoundEverywhere();
+        expect(found).toHaveLength(2);
+        expect(found).toEqual(
+          expect.arrayContaining([
+            { check: 'hold_captured_amount_equals_capture', id: capturedToRevenue.holdId, expected: null, actual: '1000' },
+            { check: 'hold_captured_amount_equals_capture', id: voidedHold, expected: '1000', actual: '0' },
+          ]),
+        );
+      } finally {
+        await t.db.pool.query('UPDATE transactions SET hold_id = $1 WHERE id = $2', [capturedToRevenue.holdId, capturedToRevenue.captureId]);
+      }
+    });
+
+    it('lists at most 100 drift items per check but counts them all', async () => {
+      // 120 transactions without entries, added and removed in one statement each
+      await t.db.pool.query(
+        `INSERT INTO transactions (id, type, amount, currency, wallet_id, reference)
+         SELECT gen_random_uuid(), 'deposit', 1, 'EUR', $1, 'ledger-verify-bulk' FROM generate_series(1, 120)`,
+        [alice],
+      );
+      try {
+        const report = await verifyOverHttp();
+        expect(report.checks.find((c) => c.check === 'transaction_entries_sum_to_zero')?.driftCount).toBe(120);
+        expect(report.driftCount).toBe(120);
+        expect(report.drift).toHaveLength(100);
+        const listed = report.drift.map((d) => d.id);
+        expect(listed).toEqual([...listed].sort());
+        const cli = await runCli();
+        expect(cli.code).toBe(1);
+        expect(cli.stdout).toContain('… and 20 more');
+      } finally {
+        await t.db.pool.query(`DELETE FROM transactions WHERE reference = 'ledger-verify-bulk'`);
+      }
+    });
+  });
+
+  describe('the endpoint and the CLI otherwise', () => {
+    it('callers that arrive during a run share it: one snapshot, one pooled connection', async () => {
+      const transactions = jest.spyOn(t.app.get(DataSource), 'transaction');
+      try {
+        const verifier = t.app.get(LedgerVerifier);
+        const reports = await Promise.all([verifier.verify(), verifier.verify(), verifier.verify()]);
+        expect(transactions).toHaveBeenCalledTimes(1);
+        expect(new Set(reports).size).toBe(1);
+        await verifier.verify();
+        expect(transactions).toHaveBeenCalledTimes(2);
+      } finally {
+        transactions.mockRestore();
+      }
+    });
+
+    it('the endpoint needs an API key', async () => {
+      const response = await t.http.get('/v1/admin/ledger/verify');
+      expect(response.status).toBe(401);
+      expect(response.body.code).toBe('UNAUTHORIZED');
+    });
+
+    it('is in the OpenAPI document with its report, example and the bearer scheme', async () => {
+      const doc = (await t.http.get('/docs-json').expect(200)).body;
+      const operation = doc.paths['/v1/admin/ledger/verify']?.get;
+      expect(operation).toBeDefined();
+      expect(Object.keys(operation.responses).sort()).toEqual(['200', '401', '503']);
+      expect(Object.keys(operation.responses['200'].content['application/json'].examples).sort()).toEqual(['clean', 'drift']);
+      expect(operation.security).toEqual(expect.arrayContaining([expect.objectContaining({ 'api-key': expect.any(Array) })]));
+      const report = doc.components.schemas.LedgerReportDto;
+      expect(Object.keys(report.properties).sort()).toEqual(
+        ['checkedAt', 'checks', 'counts', 'driftCount', 'driftLimitPerCheck', 'drift', 'durationMs', 'ok'].sort(),
+      );
+    });
+
+    it('the CLI exits 2 when it cannot check: an unreachable database, an unknown argument', async () => {
+      const missing = new URL(t.db.url);
+      missing.pathname = '/no_such_database_for_ledger_verify';
+      const unreachable = await runCli(['--json'], missing.toString());
+      expect(unreachable.code).toBe(2);
+      expect(unreachable.stdout).toBe('');
+      expect(unreachable.stderr).toMatch(/^ledger:verify failed: .*no_such_database_for_ledger_verify/);
+
+      const unknown = await runCli(['--fix']);
+      expect(unknown.code).toBe(2);
+      expect(unknown.stderr).toContain('unknown argument --fix');
+    });
+
+    it('without DATABASE_URL the CLI starts the embedded PostgreSQL as npm start does, and its exit code survives stopping it', async () => {
+      const dataDir = await mkdtemp(join(tmpdir(), 'wallet-ledger-verify-pg-'));
+      const env = { DATABASE_URL: undefined, EMBEDDED_PG_DIR: dataDir, EMBEDDED_PG_PORT: String(await freePort()) };
+      try {
+        const unmigrated = await run(CLI, ['--json'], env);
+        expect({ code: unmigrated.code, stderr: unmigrated.stderr }).toEqual({ code: 2, stderr: 'ledger:verify failed: relation "wallets" does not exist\n' });
+        expect((await run(MIGRATE, [], env)).code).toBe(0);
+        const migrated = await run(CLI, ['--json'], env);
+        expect(migrated.code).toBe(0);
+        expect(JSON.parse(migrated.stdout)).toEqual(expect.objectContaining({ ok: true, counts: { wallets: 0, transactions: 0, entries: 0, holds: 0 } }));
+      } finally {
+        await rm(dataDir, { recursive: true, force: true });
+      }
+    });
+  });
+});
