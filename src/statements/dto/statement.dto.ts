@@ -1,0 +1,58 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { MAX_AMOUNT_MINOR } from '../../common/money/amount.js';
+import type { TransactionType } from '../../transactions/transaction.entity.js';
+
+/** Entries a JSON statement carries at most; the CSV form streams any number. */
+export const MAX_STATEMENT_JSON_ENTRIES = 1000;
+
+const signedMoney = (description: string, example: number) =>
+  ApiProperty({ type: 'integer', format: 'int64', minimum: -MAX_AMOUNT_MINOR, maximum: MAX_AMOUNT_MINOR, description, example });
+
+export class StatementEntryDto {
+  @ApiProperty({ type: 'integer', format: 'int64', minimum: 1, example: 18234, description: 'Ledger entry number: it only grows, and orders the statement' })
+  entryId: number;
+
+  @ApiProperty({ format: 'date-time', example: '2026-11-03T09:15:27.120Z' })
+  createdAt: string;
+
+  @ApiProperty({ format: 'uuid', example: '019a5f3c-7d2e-7b41-9c3a-2f5e8d1b6a90' })
+  transactionId: string;
+
+  @ApiProperty({ enum: ['deposit', 'withdrawal', 'transfer', 'capture', 'refund'], example: 'deposit' })
+  type: TransactionType;
+
+  @ApiProperty({ type: 'string', nullable: true, maxLength: 255, example: 'card-7731' })
+  reference: string | null;
+
+  @ApiProperty({ type: 'string', nullable: true, maxLength: 1000, example: 'Top-up by card' })
+  description: string | null;
+
+  @signedMoney("Signed: money into the wallet is positive, money out negative", 2500)
+  amount: number;
+
+  @signedMoney("The wallet's balance right after this entry (running balance)", 12500)
+  balanceAfter: number;
+}
+
+export class StatementDto {
+  @ApiProperty({ format: 'uuid', example: '0b6f4f38-8e39-4b8f-9a55-3f3f8f1f2a10' })
+  walletId: string;
+
+  @ApiProperty({ example: 'EUR', pattern: '^[A-Z]{3}$' })
+  currency: string;
+
+  @ApiProperty({ format: 'date-time', example: '2026-11-01T00:00:00.000Z', description: 'Start of the period, inclusive' })
+  from: string;
+
+  @ApiProperty({ format: 'date-time', example: '2026-12-01T00:00:00.000Z', description: 'End of the period, exclusive' })
+  to: string;
+
+  @signedMoney('The balance just before `from`', 10000)
+  openingBalance: number;
+
+  @signedMoney('The balance at the end of the period: the last running balance, or the opening balance when the period has no entries. openingBalance + Σ amount = closingBalance.', 12500)
+  closingBalance: number;
+
+  @ApiProperty({ type: [StatementEntryDto], maxItems: MAX_STATEMENT_JSON_ENTRIES, description: 'Every entry of the wallet stamped in [from, to), in ledger order' })
+  entries: StatementEntryDto[];
+}
