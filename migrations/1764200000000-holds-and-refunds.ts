@@ -58,7 +58,8 @@ export class HoldsAndRefunds1764200000000 implements MigrationInterface {
           CHECK ((type = 'capture') = (hold_id IS NOT NULL) AND (type <> 'capture' OR from_wallet_id IS NOT NULL)),
         ADD CONSTRAINT transactions_refund_of_original CHECK ((type = 'refund') = (refund_of IS NOT NULL)),
         ADD CONSTRAINT transactions_hold_fk FOREIGN KEY (hold_id) REFERENCES holds (id)`);
-    await queryRunner.query(`ALTER TABLE transactions ADD CONSTRAINT transactions_one_capture_per_hold UNIQUE (hold_id)`);
+    // partial: only captures carry a hold, so other postings insert nothing into this index
+    await queryRunner.query(`CREATE UNIQUE INDEX transactions_one_capture_per_hold ON transactions (hold_id) WHERE hold_id IS NOT NULL`);
     await queryRunner.query(`CREATE INDEX transactions_refund_of_idx ON transactions (refund_of) WHERE refund_of IS NOT NULL`);
 
     await queryRunner.query(`DROP FUNCTION post_movement(uuid, text, uuid, uuid, bigint, text, text, jsonb, text, text, text)`);
@@ -68,9 +69,9 @@ export class HoldsAndRefunds1764200000000 implements MigrationInterface {
   async down(queryRunner: QueryRunner): Promise<void> {
     for (const name of [...DROPPED_ON_DOWN].reverse()) await queryRunner.query(`DROP FUNCTION ${name}`);
     await queryRunner.query(`DROP INDEX transactions_refund_of_idx`);
+    await queryRunner.query(`DROP INDEX transactions_one_capture_per_hold`);
     await queryRunner.query(`
       ALTER TABLE transactions
-        DROP CONSTRAINT transactions_one_capture_per_hold,
         DROP CONSTRAINT transactions_hold_fk,
         DROP CONSTRAINT transactions_refund_of_original,
         DROP CONSTRAINT transactions_capture_of_hold,

@@ -6,7 +6,7 @@ export type TransactionType = 'deposit' | 'withdrawal' | 'transfer' | 'capture' 
 /** The ledger's header row; written only by the posting SQL functions (post_movement, capture_hold, …). Constraints as in migrations/. */
 @Entity({ name: 'transactions' })
 @Unique('transactions_id_currency_key', ['id', 'currency'])
-@Unique('transactions_one_capture_per_hold', ['holdId'])
+@Index('transactions_one_capture_per_hold', ['holdId'], { unique: true, where: 'hold_id IS NOT NULL' })
 @Index('transactions_refund_of_idx', ['refundOf'], { where: 'refund_of IS NOT NULL' })
 @Check('transactions_refunded_within_amount', 'refunded_amount BETWEEN 0 AND amount')
 @Check('transactions_only_originals_refunded', `refunded_amount = 0 OR type IN ('deposit', 'transfer', 'capture')`)

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type pg from 'pg';
 import { expectProblem } from '../support/expect-problem.js';
 import { ManualClock, manualClock } from '../support/manual-clock.js';
 import { AUTH, startTestApp, TestApp } from '../support/test-app.js';
+import { expectLedgerInvariants } from '../support/ledger-invariants.js';
 
 /**
  * POST /v1/batches over HTTP against the real app and PostgreSQL: every operation type, operations
@@ -14,34 +14,6 @@ import { AUTH, startTestApp, TestApp } from '../support/test-app.js';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 type Body = Record<string, any>;
-
-/**
- * The ledger's statement-level invariants, straight from the tables: per currency all entries sum to
- * zero, each transaction balances, each wallet's balance is the sum of its entries, `held` is the sum of
- * its active holds, nobody is below −overdraftLimit, and captures match their holds.
- */
-async function expectLedgerInvariants(pool: pg.Pool): Promise<void> {
-  const q = async (sql: string) => (await pool.query(sql)).rows;
-  expect(await q(`SELECT currency, sum(amount)::text AS total FROM entries GROUP BY currency HAVING sum(amount) <> 0`)).toEqual([]);
-  expect(await q(`SELECT transaction_id FROM entries GROUP BY transaction_id HAVING sum(amount) <> 0 OR count(*) <> 2`)).toEqual([]);
-  expect(
-    await q(`SELECT w.id, w.balance::text, coalesce(e.total, 0)::text AS entries FROM wallets w
-               LEFT JOIN (SELECT wallet_id, sum(amount) AS total FROM entries WHERE wallet_id IS NOT NULL GROUP BY wallet_id) e ON e.wallet_id = w.id
-              WHERE w.balance <> coalesce(e.total, 0)
-                 OR w.balance <> coalesce((SELECT x.balance_after FROM entries x WHERE x.wallet_id = w.id ORDER BY x.id DESC LIMIT 1), 0)`),
-  ).toEqual([]);
-  expect(
-    await q(`SELECT w.id, w.held::text, coalesce(h.total, 0)::text AS active FROM wallets w
-               LEFT JOIN (SELECT wallet_id, sum(amount) AS total FROM holds WHERE status = 'active' GROUP BY wallet_id) h ON h.wallet_id = w.id
-              WHERE w.held <> coalesce(h.total, 0)`),
-  ).toEqual([]);
-  expect(await q(`SELECT id FROM wallets WHERE balance - held < -overdraft_limit`)).toEqual([]);
-  expect(
-    await q(`SELECT h.id FROM holds h LEFT JOIN transactions t ON t.hold_id = h.id
-              WHERE (h.status = 'captured') <> (t.id IS NOT NULL)
-                 OR (t.id IS NOT NULL AND (t.amount <> h.captured_amount OR t.from_wallet_id <> h.wallet_id))`),
-  ).toEqual([]);
-}
 
 describe('batches (e2e)', () => {
   let t: TestApp;

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type pg from 'pg';
 import type { Response } from 'supertest';
 import { HoldsSweeper } from '../../src/holds/holds.sweeper.js';
 import { expectProblem } from '../support/expect-problem.js';
 import { ManualClock, manualClock } from '../support/manual-clock.js';
 import { AUTH, OTHER_API_KEY, startTestApp, TestApp } from '../support/test-app.js';
+import { expectLedgerInvariants } from '../support/ledger-invariants.js';
 
 /**
  * Holds over HTTP against the real app and PostgreSQL: placing, reading and listing them, capturing
@@ -42,41 +42,6 @@ function expectTransactionShape(tx: Body): void {
   expect(tx.entries).toHaveLength(2);
   expect(tx.entries.reduce((sum: number, e: Body) => sum + e.amount, 0)).toBe(0);
   for (const entry of tx.entries) expect((entry.walletId === undefined) !== (entry.account === undefined)).toBe(true);
-}
-
-/**
- * The ledger's statement-level invariants, straight from the tables: per currency all entries sum to
- * zero, each transaction balances, each wallet's balance is the sum of its entries, `held` is the sum of
- * its active holds, nobody is below −overdraftLimit, captures match their holds, refunds their originals,
- * and no hold was captured or voided at or after its expiry.
- */
-async function expectLedgerInvariants(pool: pg.Pool): Promise<void> {
-  const q = async (sql: string) => (await pool.query(sql)).rows;
-  expect(await q(`SELECT currency, sum(amount)::text AS total FROM entries GROUP BY currency HAVING sum(amount) <> 0`)).toEqual([]);
-  expect(await q(`SELECT transaction_id FROM entries GROUP BY transaction_id HAVING sum(amount) <> 0 OR count(*) <> 2`)).toEqual([]);
-  expect(
-    await q(`SELECT w.id, w.balance::text, coalesce(e.total, 0)::text AS entries FROM wallets w
-               LEFT JOIN (SELECT wallet_id, sum(amount) AS total FROM entries WHERE wallet_id IS NOT NULL GROUP BY wallet_id) e ON e.wallet_id = w.id
-              WHERE w.balance <> coalesce(e.total, 0)
-                 OR w.balance <> coalesce((SELECT x.balance_after FROM entries x WHERE x.wallet_id = w.id ORDER BY x.id DESC LIMIT 1), 0)`),
-  ).toEqual([]);
-  expect(
-    await q(`SELECT w.id, w.held::text, coalesce(h.total, 0)::text AS active FROM wallets w
-               LEFT JOIN (SELECT wallet_id, sum(amount) AS total FROM holds WHERE status = 'active' GROUP BY wallet_id) h ON h.wallet_id = w.id
-              WHERE w.held <> coalesce(h.total, 0)`),
-  ).toEqual([]);
-  expect(await q(`SELECT id FROM wallets WHERE balance - held < -overdraft_limit`)).toEqual([]);
-  expect(
-    await q(`SELECT h.id FROM holds h LEFT JOIN transactions t ON t.hold_id = h.id
-              WHERE (h.status = 'captured') <> (t.id IS NOT NULL)
-                 OR (t.id IS NOT NULL AND (t.type <> 'capture' OR t.amount <> h.captured_amount OR t.from_wallet_id <> h.wallet_id))`),
-  ).toEqual([]);
-  expect(await q(`SELECT id FROM holds WHERE status IN ('captured', 'voided') AND expires_at IS NOT NULL AND released_at >= expires_at`)).toEqual([]);
-  expect(
-    await q(`SELECT t.id FROM transactions t
-               LEFT JOIN (SELECT refund_of, sum(amount) AS total FROM transactions WHERE type = 'refund' GROUP BY refund_of) r ON r.refund_of = t.id
-              WHERE t.refunded_amount <> coalesce(r.total, 0)`),
-  ).toEqual([]);
 }
 
 describe('holds (e2e)', () => {

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type pg from 'pg';
 import type { Response } from 'supertest';
 import { expectProblem } from '../support/expect-problem.js';
 import { ManualClock, manualClock } from '../support/manual-clock.js';
 import { AUTH, OTHER_API_KEY, startTestApp, TestApp } from '../support/test-app.js';
+import { expectLedgerInvariants } from '../support/ledger-invariants.js';
 
 /**
  * Refunds over HTTP against the real app and PostgreSQL: of deposits (back to the world), transfers
@@ -30,42 +30,6 @@ function expectTransactionShape(tx: Body): void {
     expect((entry.walletId === undefined) !== (entry.account === undefined)).toBe(true);
     expect(entry.balanceAfter === undefined).toBe(entry.walletId === undefined);
   }
-}
-
-/**
- * The ledger's statement-level invariants, straight from the tables: per currency all entries sum to
- * zero, each transaction balances, each wallet's balance is the sum of its entries, `held` is the sum of
- * its active holds, nobody is below −overdraftLimit, and every original's refunded_amount is the sum of
- * its refunds and within its amount.
- */
-async function expectLedgerInvariants(pool: pg.Pool): Promise<void> {
-  const q = async (sql: string) => (await pool.query(sql)).rows;
-  expect(await q(`SELECT currency, sum(amount)::text AS total FROM entries GROUP BY currency HAVING sum(amount) <> 0`)).toEqual([]);
-  expect(await q(`SELECT transaction_id FROM entries GROUP BY transaction_id HAVING sum(amount) <> 0 OR count(*) <> 2`)).toEqual([]);
-  expect(
-    await q(`SELECT w.id, w.balance::text, coalesce(e.total, 0)::text AS entries FROM wallets w
-               LEFT JOIN (SELECT wallet_id, sum(amount) AS total FROM entries WHERE wallet_id IS NOT NULL GROUP BY wallet_id) e ON e.wallet_id = w.id
-              WHERE w.balance <> coalesce(e.total, 0)
-                 OR w.balance <> coalesce((SELECT x.balance_after FROM entries x WHERE x.wallet_id = w.id ORDER BY x.id DESC LIMIT 1), 0)`),
-  ).toEqual([]);
-  expect(
-    await q(`SELECT w.id, w.held::text, coalesce(h.total, 0)::text AS active FROM wallets w
-               LEFT JOIN (SELECT wallet_id, sum(amount) AS total FROM holds WHERE status = 'active' GROUP BY wallet_id) h ON h.wallet_id = w.id
-              WHERE w.held <> coalesce(h.total, 0)`),
-  ).toEqual([]);
-  expect(await q(`SELECT id FROM wallets WHERE balance - held < -overdraft_limit`)).toEqual([]);
-  expect(
-    await q(`SELECT t.id FROM transactions t
-               LEFT JOIN (SELECT refund_of, sum(amount) AS total FROM transactions WHERE type = 'refund' GROUP BY refund_of) r ON r.refund_of = t.id
-              WHERE t.refunded_amount <> coalesce(r.total, 0) OR t.refunded_amount > t.amount`),
-  ).toEqual([]);
-  // a refund runs backwards along its original: same currency, sides swapped
-  expect(
-    await q(`SELECT r.id FROM transactions r JOIN transactions o ON o.id = r.refund_of
-              WHERE r.currency <> o.currency
-                 OR (o.type = 'deposit' AND (r.wallet_id IS DISTINCT FROM o.wallet_id OR r.from_wallet_id IS NOT NULL OR r.to_wallet_id IS NOT NULL))
-                 OR (o.type IN ('transfer', 'capture') AND (r.from_wallet_id IS DISTINCT FROM o.to_wallet_id OR r.to_wallet_id IS DISTINCT FROM o.from_wallet_id))`),
-  ).toEqual([]);
 }
 
 describe('refunds (e2e)', () => {
