@@ -2,8 +2,10 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { POST_MOVEMENT_FUNCTION as INITIAL_POST_MOVEMENT_FUNCTION } from './1764070000000-initial-schema.js';
 
 /**
- * Holds (money reserved for an order), captures and refunds, and the posting engine rebuilt from small
- * SQL functions so that single moves and atomic batches share one set of checks.
+ * Holds (money reserved for an order), captures and refunds, tenants and stored API keys, and the
+ * posting engine rebuilt from small SQL functions so that single moves and atomic batches share one set
+ * of checks. Every function takes the caller's tenant and sees only that tenant's rows: another
+ * tenant's wallet, hold or transaction is "not found", exactly like an unknown id.
  *
  * Rules kept by the schema:
  * - a hold belongs to one wallet of its currency (FK), is captured at most once (partial UNIQUE on
@@ -21,9 +23,62 @@ export class HoldsAndRefunds1764200000000 implements MigrationInterface {
   name = 'HoldsAndRefunds1764200000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
+    // Tenants. Every row that holds or moves money belongs to one; the composite keys below make it as
+    // impossible for money to cross tenants as it is for it to cross currencies. Rows that exist get
+    // 'default', the tenant of the single-tenant API_KEYS shorthand; new rows must name theirs.
+    await queryRunner.query(`
+      ALTER TABLE wallets
+        ADD COLUMN tenant_id varchar(64) NOT NULL DEFAULT 'default'
+          CONSTRAINT wallets_tenant_id_check CHECK (tenant_id ~ '^[A-Za-z0-9_.-]{1,64}$'),
+        DROP CONSTRAINT wallets_owner_currency_key,
+        ADD CONSTRAINT wallets_tenant_owner_currency_key UNIQUE (tenant_id, owner_id, currency),
+        ADD CONSTRAINT wallets_id_tenant_currency_key UNIQUE (id, tenant_id, currency)`);
+    await queryRunner.query(`
+      ALTER TABLE transactions
+        ADD COLUMN tenant_id varchar(64) NOT NULL DEFAULT 'default',
+        ADD CONSTRAINT transactions_id_tenant_currency_key UNIQUE (id, tenant_id, currency)`);
+    await queryRunner.query(`ALTER TABLE entries ADD COLUMN tenant_id varchar(64) NOT NULL DEFAULT 'default'`);
+    await queryRunner.query(`
+      ALTER TABLE entries
+        DROP CONSTRAINT entries_transaction_fk,
+        DROP CONSTRAINT entries_wallet_fk,
+        ADD CONSTRAINT entries_transaction_fk FOREIGN KEY (transaction_id, tenant_id, currency)
+          REFERENCES transactions (id, tenant_id, currency),
+        ADD CONSTRAINT entries_wallet_fk FOREIGN KEY (wallet_id, tenant_id, currency) REFERENCES wallets (id, tenant_id, currency)`);
+    await queryRunner.query(`
+      ALTER TABLE transactions
+        DROP CONSTRAINT transactions_refund_of_fkey,
+        DROP CONSTRAINT transactions_id_currency_key,
+        -- a refund is in its original's tenant and currency
+        ADD CONSTRAINT transactions_refund_of_fk FOREIGN KEY (refund_of, tenant_id, currency)
+          REFERENCES transactions (id, tenant_id, currency)`);
+    await queryRunner.query(`ALTER TABLE wallets DROP CONSTRAINT wallets_id_currency_key`);
+    for (const table of ['wallets', 'transactions', 'entries']) {
+      await queryRunner.query(`ALTER TABLE ${table} ALTER COLUMN tenant_id DROP DEFAULT`);
+    }
+    // Idempotency keys are scoped per tenant and API key: "<tenant>/<key name>".
+    await queryRunner.query(`ALTER TABLE idempotency_keys ALTER COLUMN scope TYPE varchar(129)`);
+
+    // API keys kept in the database (besides API_KEYS): only a SHA-256 of the secret is stored. Secrets
+    // are 256 random bits, so a plain digest cannot be reversed or guessed, and lookups are one index probe.
+    await queryRunner.query(`
+      CREATE TABLE api_keys (
+        id            uuid PRIMARY KEY,
+        tenant_id     varchar(64) NOT NULL CHECK (tenant_id ~ '^[A-Za-z0-9_.-]{1,64}$'),
+        name          varchar(64) NOT NULL CHECK (name ~ '^[A-Za-z0-9_.-]{1,64}$'),
+        scopes        text[] NOT NULL
+          CHECK (cardinality(scopes) >= 1 AND scopes <@ ARRAY['wallets:read', 'wallets:write', 'admin']),
+        secret_sha256 bytea NOT NULL CHECK (length(secret_sha256) = 32),
+        created_at    timestamptz NOT NULL DEFAULT now(),
+        revoked_at    timestamptz,
+        CONSTRAINT api_keys_secret_sha256_key UNIQUE (secret_sha256),
+        CONSTRAINT api_keys_tenant_name_key UNIQUE (tenant_id, name)
+      )`);
+
     await queryRunner.query(`
       CREATE TABLE holds (
         id              uuid PRIMARY KEY,
+        tenant_id       varchar(64) NOT NULL,
         wallet_id       uuid NOT NULL,
         currency        char(3) NOT NULL,
         amount          bigint NOT NULL CHECK (amount BETWEEN 1 AND 9007199254740991),
@@ -36,7 +91,8 @@ export class HoldsAndRefunds1764200000000 implements MigrationInterface {
         created_at      timestamptz NOT NULL DEFAULT now(),
         -- when the hold stopped counting in held: captured or voided at, or its expires_at
         released_at     timestamptz,
-        CONSTRAINT holds_wallet_fk FOREIGN KEY (wallet_id, currency) REFERENCES wallets (id, currency),
+        CONSTRAINT holds_wallet_fk FOREIGN KEY (wallet_id, tenant_id, currency) REFERENCES wallets (id, tenant_id, currency),
+        CONSTRAINT holds_id_tenant_currency_key UNIQUE (id, tenant_id, currency),
         CONSTRAINT holds_captured_within_amount
           CHECK (captured_amount BETWEEN 0 AND amount AND (status = 'captured') = (captured_amount > 0)),
         CONSTRAINT holds_released_when_ended CHECK ((status = 'active') = (released_at IS NULL)),
@@ -57,7 +113,8 @@ export class HoldsAndRefunds1764200000000 implements MigrationInterface {
         ADD CONSTRAINT transactions_capture_of_hold
           CHECK ((type = 'capture') = (hold_id IS NOT NULL) AND (type <> 'capture' OR from_wallet_id IS NOT NULL)),
         ADD CONSTRAINT transactions_refund_of_original CHECK ((type = 'refund') = (refund_of IS NOT NULL)),
-        ADD CONSTRAINT transactions_hold_fk FOREIGN KEY (hold_id) REFERENCES holds (id)`);
+        -- a capture is in its hold's tenant and currency
+        ADD CONSTRAINT transactions_hold_fk FOREIGN KEY (hold_id, tenant_id, currency) REFERENCES holds (id, tenant_id, currency)`);
     // partial: only captures carry a hold, so other postings insert nothing into this index
     await queryRunner.query(`CREATE UNIQUE INDEX transactions_one_capture_per_hold ON transactions (hold_id) WHERE hold_id IS NOT NULL`);
     await queryRunner.query(`CREATE INDEX transactions_refund_of_idx ON transactions (refund_of) WHERE refund_of IS NOT NULL`);
@@ -79,6 +136,28 @@ export class HoldsAndRefunds1764200000000 implements MigrationInterface {
         DROP CONSTRAINT transactions_refunded_within_amount,
         DROP COLUMN refunded_amount`);
     await queryRunner.query(`DROP TABLE holds`);
+    await queryRunner.query(`DROP TABLE api_keys`);
+    await queryRunner.query(`ALTER TABLE idempotency_keys ALTER COLUMN scope TYPE varchar(64)`);
+    await queryRunner.query(`ALTER TABLE wallets ADD CONSTRAINT wallets_id_currency_key UNIQUE (id, currency)`);
+    await queryRunner.query(`
+      ALTER TABLE transactions
+        ADD CONSTRAINT transactions_id_currency_key UNIQUE (id, currency),
+        DROP CONSTRAINT transactions_refund_of_fk,
+        ADD CONSTRAINT transactions_refund_of_fkey FOREIGN KEY (refund_of) REFERENCES transactions (id)`);
+    await queryRunner.query(`
+      ALTER TABLE entries
+        DROP CONSTRAINT entries_transaction_fk,
+        DROP CONSTRAINT entries_wallet_fk,
+        ADD CONSTRAINT entries_transaction_fk FOREIGN KEY (transaction_id, currency) REFERENCES transactions (id, currency),
+        ADD CONSTRAINT entries_wallet_fk FOREIGN KEY (wallet_id, currency) REFERENCES wallets (id, currency),
+        DROP COLUMN tenant_id`);
+    await queryRunner.query(`ALTER TABLE transactions DROP CONSTRAINT transactions_id_tenant_currency_key, DROP COLUMN tenant_id`);
+    await queryRunner.query(`
+      ALTER TABLE wallets
+        DROP CONSTRAINT wallets_id_tenant_currency_key,
+        DROP CONSTRAINT wallets_tenant_owner_currency_key,
+        ADD CONSTRAINT wallets_owner_currency_key UNIQUE (owner_id, currency),
+        DROP COLUMN tenant_id`);
     await queryRunner.query(INITIAL_POST_MOVEMENT_FUNCTION);
   }
 }
@@ -218,7 +297,7 @@ const FUNCTIONS = [
    * posts to the system account named by the side's account prefix ('world' or 'revenue').
    * p_debit_held_release lowers the debit wallet's held amount in the same UPDATE (a capture's hold).
    */
-  `CREATE FUNCTION write_legs(p_transaction_id uuid, p_currency char(3), p_debit_wallet_id uuid, p_debit_account text,
+  `CREATE FUNCTION write_legs(p_tenant_id text, p_transaction_id uuid, p_currency char(3), p_debit_wallet_id uuid, p_debit_account text,
                               p_credit_wallet_id uuid, p_credit_account text, p_amount bigint,
                               p_debit_held_release bigint, p_now timestamptz)
    RETURNS void LANGUAGE plpgsql AS $$
@@ -235,10 +314,10 @@ const FUNCTIONS = [
        UPDATE wallets SET balance = balance + p_amount, version = version + 1, updated_at = p_now
         WHERE id = p_credit_wallet_id RETURNING balance INTO v_credit_after;
      END IF;
-     INSERT INTO entries (transaction_id, currency, wallet_id, account, amount, balance_after, created_at)
-     VALUES (p_transaction_id, p_currency, p_debit_wallet_id,
+     INSERT INTO entries (tenant_id, transaction_id, currency, wallet_id, account, amount, balance_after, created_at)
+     VALUES (p_tenant_id, p_transaction_id, p_currency, p_debit_wallet_id,
              CASE WHEN p_debit_wallet_id IS NULL THEN p_debit_account || ':' || p_currency END, -p_amount, v_debit_after, p_now),
-            (p_transaction_id, p_currency, p_credit_wallet_id,
+            (p_tenant_id, p_transaction_id, p_currency, p_credit_wallet_id,
              CASE WHEN p_credit_wallet_id IS NULL THEN p_credit_account || ':' || p_currency END, p_amount, v_credit_after, p_now);
    END $$`,
 
@@ -246,7 +325,7 @@ const FUNCTIONS = [
    * A deposit, withdrawal or transfer, with the wallets' row locks already held by the caller.
    * A NULL wallet on a side is the currency's world account.
    */
-  `CREATE FUNCTION apply_movement(p_transaction_id uuid, p_type text, p_debit_wallet_id uuid, p_credit_wallet_id uuid,
+  `CREATE FUNCTION apply_movement(p_tenant_id text, p_transaction_id uuid, p_type text, p_debit_wallet_id uuid, p_credit_wallet_id uuid,
                                   p_amount bigint, p_reference text, p_description text, p_metadata jsonb,
                                   p_now timestamptz)
    RETURNS jsonb LANGUAGE plpgsql AS $$
@@ -256,40 +335,40 @@ const FUNCTIONS = [
      v_refusal  jsonb;
      v_currency char(3);
    BEGIN
-     IF p_debit_wallet_id IS NOT NULL THEN SELECT * INTO v_debit FROM wallets WHERE id = p_debit_wallet_id; END IF;
-     IF p_credit_wallet_id IS NOT NULL THEN SELECT * INTO v_credit FROM wallets WHERE id = p_credit_wallet_id; END IF;
+     IF p_debit_wallet_id IS NOT NULL THEN SELECT * INTO v_debit FROM wallets WHERE id = p_debit_wallet_id AND tenant_id = p_tenant_id; END IF;
+     IF p_credit_wallet_id IS NOT NULL THEN SELECT * INTO v_credit FROM wallets WHERE id = p_credit_wallet_id AND tenant_id = p_tenant_id; END IF;
      -- only a wallet with holds can have due ones; most movements skip the lookup
      IF v_debit.held > 0 THEN v_debit.held := v_debit.held - release_due_holds(v_debit.id, p_now); END IF;
      v_refusal := movement_refusal(v_debit, v_credit, p_debit_wallet_id, p_credit_wallet_id, p_amount);
      IF v_refusal IS NOT NULL THEN RETURN v_refusal; END IF;
 
      v_currency := coalesce(v_debit.currency, v_credit.currency);
-     INSERT INTO transactions (id, type, amount, currency, wallet_id, from_wallet_id, to_wallet_id,
+     INSERT INTO transactions (tenant_id, id, type, amount, currency, wallet_id, from_wallet_id, to_wallet_id,
                                reference, description, metadata, created_at)
-     VALUES (p_transaction_id, p_type, p_amount, v_currency,
+     VALUES (p_tenant_id, p_transaction_id, p_type, p_amount, v_currency,
              CASE WHEN p_type <> 'transfer' THEN coalesce(v_debit.id, v_credit.id) END,
              CASE WHEN p_type = 'transfer' THEN v_debit.id END,
              CASE WHEN p_type = 'transfer' THEN v_credit.id END,
              p_reference, p_description, coalesce(p_metadata, '{}'), p_now);
-     PERFORM write_legs(p_transaction_id, v_currency, v_debit.id, 'world', v_credit.id, 'world', p_amount, 0, p_now);
+     PERFORM write_legs(p_tenant_id, p_transaction_id, v_currency, v_debit.id, 'world', v_credit.id, 'world', p_amount, 0, p_now);
      RETURN jsonb_build_object('outcome', 'posted', 'transaction', transaction_document(p_transaction_id));
    END $$`,
 
   /* Reserves money on a wallet whose row lock the caller holds: available drops, balance does not. */
-  `CREATE FUNCTION apply_hold(p_hold_id uuid, p_wallet_id uuid, p_amount bigint, p_expires_at timestamptz,
+  `CREATE FUNCTION apply_hold(p_tenant_id text, p_hold_id uuid, p_wallet_id uuid, p_amount bigint, p_expires_at timestamptz,
                               p_reference text, p_description text, p_metadata jsonb, p_now timestamptz)
    RETURNS jsonb LANGUAGE plpgsql AS $$
    DECLARE
      v_wallet  wallets%ROWTYPE;
      v_refusal jsonb;
    BEGIN
-     SELECT * INTO v_wallet FROM wallets WHERE id = p_wallet_id;
+     SELECT * INTO v_wallet FROM wallets WHERE id = p_wallet_id AND tenant_id = p_tenant_id;
      IF v_wallet.held > 0 THEN v_wallet.held := v_wallet.held - release_due_holds(v_wallet.id, p_now); END IF;
      v_refusal := movement_refusal(v_wallet, NULL, p_wallet_id, NULL, p_amount);
      IF v_refusal IS NOT NULL THEN RETURN v_refusal; END IF;
 
-     INSERT INTO holds (id, wallet_id, currency, amount, expires_at, reference, description, metadata, created_at)
-     VALUES (p_hold_id, p_wallet_id, v_wallet.currency, p_amount, p_expires_at, p_reference, p_description,
+     INSERT INTO holds (tenant_id, id, wallet_id, currency, amount, expires_at, reference, description, metadata, created_at)
+     VALUES (p_tenant_id, p_hold_id, p_wallet_id, v_wallet.currency, p_amount, p_expires_at, p_reference, p_description,
              coalesce(p_metadata, '{}'), p_now);
      UPDATE wallets SET held = held + p_amount, version = version + 1, updated_at = p_now WHERE id = p_wallet_id;
      RETURN jsonb_build_object('outcome', 'posted', 'status', 201, 'body', hold_document(p_hold_id));
@@ -300,7 +379,7 @@ const FUNCTIONS = [
    * what is not captured is released. The caller holds the row locks of the hold's wallet and of the
    * receiving wallet; the hold's own row is locked here, after them, as every writer of holds does.
    */
-  `CREATE FUNCTION apply_capture(p_transaction_id uuid, p_hold_id uuid, p_amount bigint, p_to_wallet_id uuid,
+  `CREATE FUNCTION apply_capture(p_tenant_id text, p_transaction_id uuid, p_hold_id uuid, p_amount bigint, p_to_wallet_id uuid,
                                  p_reference text, p_description text, p_metadata jsonb, p_now timestamptz)
    RETURNS jsonb LANGUAGE plpgsql AS $$
    DECLARE
@@ -310,7 +389,7 @@ const FUNCTIONS = [
      v_amount  bigint;
      v_refusal jsonb;
    BEGIN
-     SELECT * INTO v_hold FROM holds WHERE id = p_hold_id FOR UPDATE;
+     SELECT * INTO v_hold FROM holds WHERE id = p_hold_id AND tenant_id = p_tenant_id FOR UPDATE;
      IF NOT FOUND THEN RETURN refusal('HOLD_NOT_FOUND', format('Hold %s does not exist.', p_hold_id)); END IF;
      IF v_hold.status = 'active' AND v_hold.expires_at <= p_now THEN
        PERFORM release_due_holds(v_hold.wallet_id, p_now);
@@ -328,7 +407,7 @@ const FUNCTIONS = [
      END IF;
 
      SELECT * INTO v_payer FROM wallets WHERE id = v_hold.wallet_id;
-     IF p_to_wallet_id IS NOT NULL THEN SELECT * INTO v_payee FROM wallets WHERE id = p_to_wallet_id; END IF;
+     IF p_to_wallet_id IS NOT NULL THEN SELECT * INTO v_payee FROM wallets WHERE id = p_to_wallet_id AND tenant_id = p_tenant_id; END IF;
      -- no funds check: the hold already reserved the money, and capturing never lowers available
      v_refusal := movement_refusal(v_payer, v_payee, NULL, p_to_wallet_id, 0);
      IF v_refusal IS NOT NULL THEN RETURN v_refusal; END IF;
@@ -336,24 +415,24 @@ const FUNCTIONS = [
        RETURN refusal('BALANCE_LIMIT_EXCEEDED', format('Wallet %s cannot hold more than 9007199254740991 minor units.', v_payee.id));
      END IF;
 
-     INSERT INTO transactions (id, type, amount, currency, from_wallet_id, to_wallet_id, hold_id,
+     INSERT INTO transactions (tenant_id, id, type, amount, currency, from_wallet_id, to_wallet_id, hold_id,
                                reference, description, metadata, created_at)
-     VALUES (p_transaction_id, 'capture', v_amount, v_hold.currency, v_hold.wallet_id, v_payee.id, p_hold_id,
+     VALUES (p_tenant_id, p_transaction_id, 'capture', v_amount, v_hold.currency, v_hold.wallet_id, v_payee.id, p_hold_id,
              coalesce(p_reference, v_hold.reference), coalesce(p_description, v_hold.description),
              coalesce(p_metadata, v_hold.metadata), p_now);
-     PERFORM write_legs(p_transaction_id, v_hold.currency, v_hold.wallet_id, NULL, v_payee.id, 'revenue',
+     PERFORM write_legs(p_tenant_id, p_transaction_id, v_hold.currency, v_hold.wallet_id, NULL, v_payee.id, 'revenue',
                         v_amount, v_hold.amount, p_now);
      UPDATE holds SET status = 'captured', captured_amount = v_amount, released_at = p_now WHERE id = p_hold_id;
      RETURN jsonb_build_object('outcome', 'posted', 'transaction', transaction_document(p_transaction_id));
    END $$`,
 
   /* Releases an active hold; the caller holds its wallet's row lock. */
-  `CREATE FUNCTION apply_void(p_hold_id uuid, p_now timestamptz)
+  `CREATE FUNCTION apply_void(p_tenant_id text, p_hold_id uuid, p_now timestamptz)
    RETURNS jsonb LANGUAGE plpgsql AS $$
    DECLARE
      v_hold holds%ROWTYPE;
    BEGIN
-     SELECT * INTO v_hold FROM holds WHERE id = p_hold_id FOR UPDATE;
+     SELECT * INTO v_hold FROM holds WHERE id = p_hold_id AND tenant_id = p_tenant_id FOR UPDATE;
      IF NOT FOUND THEN RETURN refusal('HOLD_NOT_FOUND', format('Hold %s does not exist.', p_hold_id)); END IF;
      IF v_hold.status = 'active' AND v_hold.expires_at <= p_now THEN
        PERFORM release_due_holds(v_hold.wallet_id, p_now);
@@ -372,7 +451,7 @@ const FUNCTIONS = [
    * The caller holds both wallets' row locks; the original is locked here, after them, and its
    * refunded_amount (bounded by a CHECK) is what keeps concurrent refunds within the original amount.
    */
-  `CREATE FUNCTION apply_refund(p_transaction_id uuid, p_original_id uuid, p_amount bigint,
+  `CREATE FUNCTION apply_refund(p_tenant_id text, p_transaction_id uuid, p_original_id uuid, p_amount bigint,
                                 p_reference text, p_description text, p_metadata jsonb, p_now timestamptz)
    RETURNS jsonb LANGUAGE plpgsql AS $$
    DECLARE
@@ -386,7 +465,7 @@ const FUNCTIONS = [
      v_amount        bigint;
      v_refusal       jsonb;
    BEGIN
-     SELECT * INTO v_original FROM transactions WHERE id = p_original_id FOR NO KEY UPDATE;
+     SELECT * INTO v_original FROM transactions WHERE id = p_original_id AND tenant_id = p_tenant_id FOR NO KEY UPDATE;
      IF NOT FOUND THEN
        RETURN refusal('TRANSACTION_NOT_FOUND', format('Transaction %s does not exist.', p_original_id));
      END IF;
@@ -412,14 +491,14 @@ const FUNCTIONS = [
      v_refusal := movement_refusal(v_debit, v_credit, v_debit_id, v_credit_id, v_amount);
      IF v_refusal IS NOT NULL THEN RETURN v_refusal; END IF;
 
-     INSERT INTO transactions (id, type, amount, currency, wallet_id, from_wallet_id, to_wallet_id, refund_of,
+     INSERT INTO transactions (tenant_id, id, type, amount, currency, wallet_id, from_wallet_id, to_wallet_id, refund_of,
                                reference, description, metadata, created_at)
-     VALUES (p_transaction_id, 'refund', v_amount, v_original.currency,
+     VALUES (p_tenant_id, p_transaction_id, 'refund', v_amount, v_original.currency,
              CASE WHEN v_original.type = 'deposit' THEN v_debit_id END,
              CASE WHEN v_original.type <> 'deposit' THEN v_debit_id END,
              CASE WHEN v_original.type <> 'deposit' THEN v_credit_id END,
              p_original_id, coalesce(p_reference, v_original.reference), p_description, coalesce(p_metadata, '{}'), p_now);
-     PERFORM write_legs(p_transaction_id, v_original.currency, v_debit_id, v_debit_account, v_credit_id, 'world',
+     PERFORM write_legs(p_tenant_id, p_transaction_id, v_original.currency, v_debit_id, v_debit_account, v_credit_id, 'world',
                         v_amount, 0, p_now);
      UPDATE transactions SET refunded_amount = refunded_amount + v_amount WHERE id = p_original_id;
      RETURN jsonb_build_object('outcome', 'posted', 'transaction', transaction_document(p_transaction_id));
@@ -431,7 +510,7 @@ const FUNCTIONS = [
    * under those locks and records the outcome with the key. A refusal is a normal return, not an
    * exception, so it commits with its key and a retry gets the same answer.
    */
-  `CREATE FUNCTION post_movement(p_transaction_id uuid, p_type text, p_debit_wallet_id uuid, p_credit_wallet_id uuid,
+  `CREATE FUNCTION post_movement(p_tenant_id text, p_transaction_id uuid, p_type text, p_debit_wallet_id uuid, p_credit_wallet_id uuid,
                                  p_amount bigint, p_reference text, p_description text, p_metadata jsonb,
                                  p_idem_scope text, p_idem_key text, p_request_hash text, p_now timestamptz)
    RETURNS jsonb LANGUAGE plpgsql AS $$
@@ -440,13 +519,13 @@ const FUNCTIONS = [
    BEGIN
      v_outcome := idempotency_claim(p_idem_scope, p_idem_key, p_request_hash, p_transaction_id);
      IF v_outcome IS NOT NULL THEN RETURN v_outcome; END IF;
-     PERFORM 1 FROM wallets WHERE id IN (p_debit_wallet_id, p_credit_wallet_id) ORDER BY id FOR UPDATE;
-     v_outcome := apply_movement(p_transaction_id, p_type, p_debit_wallet_id, p_credit_wallet_id, p_amount,
+     PERFORM 1 FROM wallets WHERE id IN (p_debit_wallet_id, p_credit_wallet_id) AND tenant_id = p_tenant_id ORDER BY id FOR UPDATE;
+     v_outcome := apply_movement(p_tenant_id, p_transaction_id, p_type, p_debit_wallet_id, p_credit_wallet_id, p_amount,
                                  p_reference, p_description, p_metadata, p_now);
      RETURN idempotency_settle(p_idem_scope, p_idem_key, v_outcome);
    END $$`,
 
-  `CREATE FUNCTION place_hold(p_hold_id uuid, p_wallet_id uuid, p_amount bigint, p_expires_at timestamptz,
+  `CREATE FUNCTION place_hold(p_tenant_id text, p_hold_id uuid, p_wallet_id uuid, p_amount bigint, p_expires_at timestamptz,
                               p_reference text, p_description text, p_metadata jsonb,
                               p_idem_scope text, p_idem_key text, p_request_hash text, p_now timestamptz)
    RETURNS jsonb LANGUAGE plpgsql AS $$
@@ -455,12 +534,12 @@ const FUNCTIONS = [
    BEGIN
      v_outcome := idempotency_claim(p_idem_scope, p_idem_key, p_request_hash, NULL);
      IF v_outcome IS NOT NULL THEN RETURN v_outcome; END IF;
-     PERFORM 1 FROM wallets WHERE id = p_wallet_id FOR UPDATE;
-     v_outcome := apply_hold(p_hold_id, p_wallet_id, p_amount, p_expires_at, p_reference, p_description, p_metadata, p_now);
+     PERFORM 1 FROM wallets WHERE id = p_wallet_id AND tenant_id = p_tenant_id FOR UPDATE;
+     v_outcome := apply_hold(p_tenant_id, p_hold_id, p_wallet_id, p_amount, p_expires_at, p_reference, p_description, p_metadata, p_now);
      RETURN idempotency_settle(p_idem_scope, p_idem_key, v_outcome);
    END $$`,
 
-  `CREATE FUNCTION capture_hold(p_transaction_id uuid, p_hold_id uuid, p_amount bigint, p_to_wallet_id uuid,
+  `CREATE FUNCTION capture_hold(p_tenant_id text, p_transaction_id uuid, p_hold_id uuid, p_amount bigint, p_to_wallet_id uuid,
                                 p_reference text, p_description text, p_metadata jsonb,
                                 p_idem_scope text, p_idem_key text, p_request_hash text, p_now timestamptz)
    RETURNS jsonb LANGUAGE plpgsql AS $$
@@ -471,24 +550,26 @@ const FUNCTIONS = [
      IF v_outcome IS NOT NULL THEN RETURN v_outcome; END IF;
      -- a hold's wallet never changes, so it can be read before locking
      PERFORM 1 FROM wallets
-       WHERE id IN ((SELECT wallet_id FROM holds WHERE id = p_hold_id), p_to_wallet_id) ORDER BY id FOR UPDATE;
-     v_outcome := apply_capture(p_transaction_id, p_hold_id, p_amount, p_to_wallet_id, p_reference, p_description,
+       WHERE id IN ((SELECT wallet_id FROM holds WHERE id = p_hold_id AND tenant_id = p_tenant_id), p_to_wallet_id)
+         AND tenant_id = p_tenant_id
+       ORDER BY id FOR UPDATE;
+     v_outcome := apply_capture(p_tenant_id, p_transaction_id, p_hold_id, p_amount, p_to_wallet_id, p_reference, p_description,
                                 p_metadata, p_now);
      RETURN idempotency_settle(p_idem_scope, p_idem_key, v_outcome);
    END $$`,
 
-  `CREATE FUNCTION void_hold(p_hold_id uuid, p_idem_scope text, p_idem_key text, p_request_hash text, p_now timestamptz)
+  `CREATE FUNCTION void_hold(p_tenant_id text, p_hold_id uuid, p_idem_scope text, p_idem_key text, p_request_hash text, p_now timestamptz)
    RETURNS jsonb LANGUAGE plpgsql AS $$
    DECLARE
      v_outcome jsonb;
    BEGIN
      v_outcome := idempotency_claim(p_idem_scope, p_idem_key, p_request_hash, NULL);
      IF v_outcome IS NOT NULL THEN RETURN v_outcome; END IF;
-     PERFORM 1 FROM wallets WHERE id = (SELECT wallet_id FROM holds WHERE id = p_hold_id) FOR UPDATE;
-     RETURN idempotency_settle(p_idem_scope, p_idem_key, apply_void(p_hold_id, p_now));
+     PERFORM 1 FROM wallets WHERE id = (SELECT wallet_id FROM holds WHERE id = p_hold_id AND tenant_id = p_tenant_id) FOR UPDATE;
+     RETURN idempotency_settle(p_idem_scope, p_idem_key, apply_void(p_tenant_id, p_hold_id, p_now));
    END $$`,
 
-  `CREATE FUNCTION refund_transaction(p_transaction_id uuid, p_original_id uuid, p_amount bigint,
+  `CREATE FUNCTION refund_transaction(p_tenant_id text, p_transaction_id uuid, p_original_id uuid, p_amount bigint,
                                       p_reference text, p_description text, p_metadata jsonb,
                                       p_idem_scope text, p_idem_key text, p_request_hash text, p_now timestamptz)
    RETURNS jsonb LANGUAGE plpgsql AS $$
@@ -499,9 +580,10 @@ const FUNCTIONS = [
      IF v_outcome IS NOT NULL THEN RETURN v_outcome; END IF;
      -- an original's wallets never change, so they can be read before locking
      PERFORM 1 FROM wallets
-       WHERE id IN (SELECT unnest(ARRAY[t.wallet_id, t.from_wallet_id, t.to_wallet_id]) FROM transactions t WHERE t.id = p_original_id)
+       WHERE id IN (SELECT unnest(ARRAY[t.wallet_id, t.from_wallet_id, t.to_wallet_id]) FROM transactions t
+                     WHERE t.id = p_original_id AND t.tenant_id = p_tenant_id)
        ORDER BY id FOR UPDATE;
-     v_outcome := apply_refund(p_transaction_id, p_original_id, p_amount, p_reference, p_description, p_metadata, p_now);
+     v_outcome := apply_refund(p_tenant_id, p_transaction_id, p_original_id, p_amount, p_reference, p_description, p_metadata, p_now);
      RETURN idempotency_settle(p_idem_scope, p_idem_key, v_outcome);
    END $$`,
 
@@ -511,7 +593,7 @@ const FUNCTIONS = [
    * rolls back all of them (the inner block is a savepoint) and is answered with the operation's index.
    * Each operation carries the id the service chose for what it creates.
    */
-  `CREATE FUNCTION post_batch(p_batch_id uuid, p_operations jsonb,
+  `CREATE FUNCTION post_batch(p_tenant_id text, p_batch_id uuid, p_operations jsonb,
                               p_idem_scope text, p_idem_key text, p_request_hash text, p_now timestamptz)
    RETURNS jsonb LANGUAGE plpgsql AS $$
    DECLARE
@@ -530,22 +612,24 @@ const FUNCTIONS = [
           WHERE op ? field
          UNION
          SELECT h.wallet_id FROM holds h
-          WHERE h.id IN (SELECT (op->>'holdId')::uuid FROM jsonb_array_elements(p_operations) op WHERE op ? 'holdId'))
+          WHERE h.tenant_id = p_tenant_id
+            AND h.id IN (SELECT (op->>'holdId')::uuid FROM jsonb_array_elements(p_operations) op WHERE op ? 'holdId'))
+       AND tenant_id = p_tenant_id
        ORDER BY id FOR UPDATE;
      BEGIN
        FOR v_op, v_index IN SELECT value, ordinality - 1 FROM jsonb_array_elements(p_operations) WITH ORDINALITY LOOP
          v_result := CASE v_op->>'type'
-           WHEN 'deposit' THEN apply_movement((v_op->>'id')::uuid, 'deposit', NULL, (v_op->>'walletId')::uuid,
+           WHEN 'deposit' THEN apply_movement(p_tenant_id, (v_op->>'id')::uuid, 'deposit', NULL, (v_op->>'walletId')::uuid,
                                  (v_op->>'amount')::bigint, v_op->>'reference', v_op->>'description', v_op->'metadata', p_now)
-           WHEN 'withdrawal' THEN apply_movement((v_op->>'id')::uuid, 'withdrawal', (v_op->>'walletId')::uuid, NULL,
+           WHEN 'withdrawal' THEN apply_movement(p_tenant_id, (v_op->>'id')::uuid, 'withdrawal', (v_op->>'walletId')::uuid, NULL,
                                  (v_op->>'amount')::bigint, v_op->>'reference', v_op->>'description', v_op->'metadata', p_now)
-           WHEN 'transfer' THEN apply_movement((v_op->>'id')::uuid, 'transfer', (v_op->>'fromWalletId')::uuid,
+           WHEN 'transfer' THEN apply_movement(p_tenant_id, (v_op->>'id')::uuid, 'transfer', (v_op->>'fromWalletId')::uuid,
                                  (v_op->>'toWalletId')::uuid, (v_op->>'amount')::bigint, v_op->>'reference',
                                  v_op->>'description', v_op->'metadata', p_now)
-           WHEN 'hold' THEN apply_hold((v_op->>'id')::uuid, (v_op->>'walletId')::uuid, (v_op->>'amount')::bigint,
+           WHEN 'hold' THEN apply_hold(p_tenant_id, (v_op->>'id')::uuid, (v_op->>'walletId')::uuid, (v_op->>'amount')::bigint,
                                  (v_op->>'expiresAt')::timestamptz, v_op->>'reference', v_op->>'description',
                                  v_op->'metadata', p_now)
-           WHEN 'capture' THEN apply_capture((v_op->>'id')::uuid, (v_op->>'holdId')::uuid, (v_op->>'amount')::bigint,
+           WHEN 'capture' THEN apply_capture(p_tenant_id, (v_op->>'id')::uuid, (v_op->>'holdId')::uuid, (v_op->>'amount')::bigint,
                                  (v_op->>'toWalletId')::uuid, v_op->>'reference', v_op->>'description',
                                  v_op->'metadata', p_now)
          END;

@@ -1,15 +1,17 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { createHash } from 'node:crypto';
 import { LoggerModule } from 'nestjs-pino';
+import { ApiKeyStore } from './api-keys/api-key-store.js';
 import { Clock } from './common/clock/clock.js';
 import { API_KEYS, ApiKeyGuard } from './common/auth/api-key.guard.js';
 import { ProblemDetailsFilter } from './common/errors/problem-details.filter.js';
+import { RequestTimeoutInterceptor } from './common/http/request-timeout.interceptor.js';
 import { IdempotencyModule } from './common/idempotency/idempotency.module.js';
 import { CursorCodec } from './common/pagination/cursor.js';
-import { REQUEST_ID_HEADER } from './common/http/request-id.middleware.js';
+import { RateLimitModule } from './common/rate-limit/rate-limit.module.js';
 import { DEVELOPMENT_API_KEYS, parseApiKeys } from './config/api-keys.js';
 import { Environment, validateEnvironment } from './config/environment.js';
 import { databaseOptions } from './database/database-options.js';
@@ -17,6 +19,8 @@ import { BatchesModule } from './batches/batches.module.js';
 import { HoldsModule } from './holds/holds.module.js';
 import { HealthModule } from './health/health.module.js';
 import { LedgerModule } from './ledger/ledger.module.js';
+import { pinoHttpOptions } from './observability/access-log.js';
+import { ObservabilityModule } from './observability/observability.module.js';
 import { StatementsModule } from './statements/statements.module.js';
 import { TransactionsModule } from './transactions/transactions.module.js';
 import { WalletsModule } from './wallets/wallets.module.js';
@@ -38,16 +42,9 @@ export class AppModule {
         LoggerModule.forRootAsync({
           inject: [ConfigService],
           useFactory: (config: ConfigService<Environment, true>) => ({
-            pinoHttp: {
-              level: config.get('LOG_LEVEL', { infer: true }),
-              autoLogging: config.get('LOG_REQUESTS', { infer: true }) === 'true',
-              // The request-id middleware ran first (before body parsing), so every log line carries its id.
-              genReqId: (request) => String(request.headers[REQUEST_ID_HEADER]),
-              redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
-              serializers: {
-                req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
-              },
-            },
+            // The request-id middleware ran first (before body parsing), so every log line carries its id.
+            // The access line (LOG_REQUESTS) is written by ObservabilityModule's RequestObserver.
+            pinoHttp: pinoHttpOptions({ level: config.get('LOG_LEVEL', { infer: true }) }),
           }),
         }),
         TypeOrmModule.forRootAsync({
@@ -73,9 +70,12 @@ export class AppModule {
         StatementsModule,
         HealthModule,
         LedgerModule,
+        RateLimitModule,
+        ObservabilityModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+        { provide: APP_INTERCEPTOR, useClass: RequestTimeoutInterceptor },
         {
           provide: API_KEYS,
           inject: [ConfigService],
@@ -83,6 +83,7 @@ export class AppModule {
             parseApiKeys(config.get('API_KEYS', { infer: true }) ?? DEVELOPMENT_API_KEYS),
         },
         ApiKeyGuard,
+        ApiKeyStore,
         Clock,
         {
           provide: CursorCodec,
@@ -94,7 +95,7 @@ export class AppModule {
             ),
         },
       ],
-      exports: [API_KEYS, ApiKeyGuard, CursorCodec, Clock],
+      exports: [API_KEYS, ApiKeyGuard, ApiKeyStore, CursorCodec, Clock],
     };
   }
 }

@@ -1,4 +1,5 @@
 import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
+import { Tenant } from '../common/auth/tenant.decorator.js';
 import { ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ApiKeyAuth } from '../common/auth/api-key-auth.decorator.js';
@@ -28,11 +29,12 @@ export class BatchesController {
   @ApiCreatedResponse({ type: BatchResultDto })
   @ApiProblemResponses(400, 404, 409, 413, 415, 422)
   async post(
+    @Tenant() tenantId: string,
     @Body() body: BatchDto,
     @Idempotency() idempotency: IdempotencyContext | null,
     @Res({ passthrough: true }) response: Response,
   ): Promise<BatchResultDto> {
-    const posted = await this.batches.post(body.operations, idempotency);
+    const posted = await this.batches.post(tenantId, body.operations, idempotency);
     markReplayed(response, posted.replayed);
     return posted.batch;
   }

@@ -33,7 +33,7 @@ export class BatchesService {
     private readonly clock: Clock,
   ) {}
 
-  async post(operations: BatchOperationDto[], idempotency: IdempotencyContext | null): Promise<BatchResponse> {
+  async post(tenantId: string, operations: BatchOperationDto[], idempotency: IdempotencyContext | null): Promise<BatchResponse> {
     operations.forEach(assertOperationShape);
     const now = this.clock.now();
     const planned = operations.map((op) => ({
@@ -41,7 +41,7 @@ export class BatchesService {
       id: uuidv7(),
       ...(op.expiresInSeconds !== undefined ? { expiresAt: new Date(now.getTime() + op.expiresInSeconds * 1000).toISOString() } : {}),
     }));
-    const result = await this.engine.run('post_batch', [uuidv7(), JSON.stringify(planned)], idempotency, now);
+    const result = await this.engine.run('post_batch', tenantId, [uuidv7(), JSON.stringify(planned)], idempotency, now);
     if (result.kind !== 'response') throw new Error('the ledger engine answered a batch with a transaction');
     return { batch: toBatchResult(result.body as StoredBatch), replayed: result.replayed };
   }

@@ -1,6 +1,9 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
 
+const SCOPE_PATTERN = '(wallets:read|wallets:write|admin)';
+const API_KEY_ENTRY = `[A-Za-z0-9_.-]{1,64}:[^,:\\s]{8,256}(:[A-Za-z0-9_.-]{1,64}:${SCOPE_PATTERN}(\\|${SCOPE_PATTERN})*)?`;
+
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
 
 /**
@@ -18,10 +21,12 @@ export class Environment {
   @IsOptional() @Matches(/^postgres(ql)?:\/\/.+/, { message: 'DATABASE_URL must be a postgres:// URL' })
   DATABASE_URL?: string;
 
-  /** Comma-separated `name:secret` entries. */
+  /** Comma-separated `name:secret` (tenant `default`, all scopes) or `name:secret:tenant:scope|scope` entries. */
   @IsOptional() @IsString()
-  @Matches(/^\s*[A-Za-z0-9_.-]{1,64}:[^,:\s]{8,256}\s*(,\s*[A-Za-z0-9_.-]{1,64}:[^,:\s]{8,256}\s*)*$/, {
-    message: 'API_KEYS must be a comma-separated list of name:secret entries (secret at least 8 characters)',
+  @Matches(new RegExp(`^\\s*${API_KEY_ENTRY}\\s*(,\\s*${API_KEY_ENTRY}\\s*)*$`), {
+    message:
+      'API_KEYS must be a comma-separated list of name:secret or name:secret:tenant:scope|scope entries ' +
+      '(secret at least 8 characters; scopes wallets:read, wallets:write, admin)',
   })
   API_KEYS?: string;
 
@@ -55,6 +60,10 @@ export class Environment {
   @Transform(toInt) @IsInt() @Min(1024) @Max(65535)
   EMBEDDED_PG_PORT = 54329;
 
+  /** How long a key stored in the database (and an unknown secret) is remembered; a revocation takes this long to bite. */
+  @Transform(toInt) @IsInt() @Min(0) @Max(3_600_000)
+  API_KEY_CACHE_TTL_MS = 30_000;
+
   /** How often due holds are marked expired in the background; 0 turns the sweeper off (reads never depend on it). */
   @Transform(toInt) @IsInt() @Min(0) @Max(3_600_000)
   HOLD_SWEEP_INTERVAL_MS = 5_000;
@@ -62,6 +71,41 @@ export class Environment {
   /** Idempotency records are kept at least this long, then pruned. */
   @Transform(toInt) @IsInt() @Min(24) @Max(24 * 365)
   IDEMPOTENCY_TTL_HOURS = 24;
+
+  /** When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`; unset, it is open. */
+  @IsOptional() @Matches(/^\S{16,256}$/, { message: 'METRICS_TOKEN must be 16–256 characters without spaces' })
+  METRICS_TOKEN?: string;
+
+  /**
+   * Rate limit per API key: at most this many /v1 requests in any RATE_LIMIT_WINDOW_MS (a sliding window,
+   * per process); more answer 429 RATE_LIMITED with Retry-After. 0 (the default) turns limiting off.
+   */
+  @Transform(toInt) @IsInt() @Min(0) @Max(10_000)
+  RATE_LIMIT_REQUESTS = 0;
+
+  @Transform(toInt) @IsInt() @Min(100) @Max(3_600_000)
+  RATE_LIMIT_WINDOW_MS = 1_000;
+
+  /**
+   * Every request has its status line within this time, or answers 503 SERVICE_UNAVAILABLE with Retry-After.
+   * Keep it above DB_STATEMENT_TIMEOUT_MS, so the database's own timeouts (which roll the work back) fire first.
+   */
+  @Transform(toInt) @IsInt() @Min(100) @Max(600_000)
+  REQUEST_TIMEOUT_MS = 8_000;
+
+  /** Browser origins allowed to call the API (comma-separated, e.g. `https://shop.example,https://admin.shop.example`); unset: no CORS. */
+  @IsOptional()
+  @Matches(/^\s*https?:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?\s*(,\s*https?:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?\s*)*$/, {
+    message: 'CORS_ORIGINS must be a comma-separated list of origins such as https://shop.example (scheme, host, optional port; no path)',
+  })
+  CORS_ORIGINS?: string;
+
+  /**
+   * After SIGTERM, readiness answers 503 at once but the server keeps serving this long before it stops
+   * accepting connections, so load balancers stop sending traffic first. Counts against the 10 s shutdown deadline.
+   */
+  @Transform(toInt) @IsInt() @Min(0) @Max(5_000)
+  SHUTDOWN_DELAY_MS = 0;
 }
 
 export function validateEnvironment(raw: Record<string, unknown>): Environment {

@@ -1,4 +1,4 @@
-import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, type Relation } from 'typeorm';
+import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, Unique, type Relation } from 'typeorm';
 import { WalletEntity } from '../wallets/wallet.entity.js';
 
 export type HoldStatus = 'active' | 'captured' | 'voided' | 'expired';
@@ -11,6 +11,7 @@ export type HoldStatus = 'active' | 'captured' | 'voided' | 'expired';
 @Index('holds_active_wallet_expiry_idx', ['walletId', 'expiresAt'], { where: `status = 'active'` })
 @Index('holds_active_expiry_idx', ['expiresAt'], { where: `status = 'active'` })
 @Index('holds_wallet_id_id_idx', ['walletId', 'id'])
+@Unique('holds_id_tenant_currency_key', ['id', 'tenantId', 'currency'])
 @Check('holds_amount_check', 'amount BETWEEN 1 AND 9007199254740991')
 @Check('holds_status_check', `status IN ('active', 'captured', 'voided', 'expired')`)
 @Check('holds_metadata_check', `jsonb_typeof(metadata) = 'object'`)
@@ -21,6 +22,10 @@ export type HoldStatus = 'active' | 'captured' | 'voided' | 'expired';
 export class HoldEntity {
   @PrimaryColumn('uuid')
   id: string;
+
+  /** The tenant this row belongs to; another tenant's rows are invisible to its keys. */
+  @Column({ name: 'tenant_id', type: 'varchar', length: 64 })
+  tenantId: string;
 
   @Column({ name: 'wallet_id', type: 'uuid' })
   walletId: string;
@@ -55,10 +60,11 @@ export class HoldEntity {
   @Column({ name: 'released_at', type: 'timestamptz', nullable: true })
   releasedAt: Date | null;
 
-  /** (wallet, currency): a hold is in its wallet's currency. */
+  /** (wallet, tenant, currency): a hold is in its wallet's tenant and currency. */
   @ManyToOne(() => WalletEntity, { nullable: false })
   @JoinColumn([
     { name: 'wallet_id', referencedColumnName: 'id', foreignKeyConstraintName: 'holds_wallet_fk' },
+    { name: 'tenant_id', referencedColumnName: 'tenantId' },
     { name: 'currency', referencedColumnName: 'currency' },
   ])
   wallet?: Relation<WalletEntity>;

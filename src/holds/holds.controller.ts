@@ -1,4 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { Tenant } from '../common/auth/tenant.decorator.js';
 import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { validationFailed } from '../common/errors/domain-error.js';
@@ -40,11 +41,12 @@ export class HoldsController {
   @ApiCreatedResponse({ type: HoldDto })
   @ApiProblemResponses(400, 404, 409, 413, 415, 422)
   async place(
+    @Tenant() tenantId: string,
     @Body() body: CreateHoldDto,
     @Idempotency() idempotency: IdempotencyContext | null,
     @Res({ passthrough: true }) response: Response,
   ): Promise<HoldDto> {
-    const placed = await this.holds.place(body, idempotency);
+    const placed = await this.holds.place(tenantId, body, idempotency);
     markReplayed(response, placed.replayed);
     return placed.hold;
   }
@@ -53,16 +55,16 @@ export class HoldsController {
   @ApiOperation({ summary: 'Get a hold' })
   @ApiOkResponse({ type: HoldDto })
   @ApiProblemResponses(400, 404)
-  get(@Param('id', uuidParam('id')) id: string): Promise<HoldDto> {
-    return this.holds.get(id);
+  get(@Tenant() tenantId: string, @Param('id', uuidParam('id')) id: string): Promise<HoldDto> {
+    return this.holds.get(tenantId, id);
   }
 
   @Get('wallets/:id/holds')
   @ApiOperation({ summary: "A wallet's holds, newest first, a page at a time" })
   @ApiOkResponse({ type: HoldPageDto })
   @ApiProblemResponses(400, 404)
-  list(@Param('id', uuidParam('id')) walletId: string, @Query() query: HoldsQuery): Promise<HoldPageDto> {
-    return this.holds.listByWallet(walletId, query);
+  list(@Tenant() tenantId: string, @Param('id', uuidParam('id')) walletId: string, @Query() query: HoldsQuery): Promise<HoldPageDto> {
+    return this.holds.listByWallet(tenantId, walletId, query);
   }
 
   @Post('holds/:id/capture')
@@ -77,12 +79,13 @@ export class HoldsController {
   @ApiCreatedResponse({ type: TransactionDto })
   @ApiProblemResponses(400, 404, 409, 413, 415, 422)
   async capture(
+    @Tenant() tenantId: string,
     @Param('id', uuidParam('id')) holdId: string,
     @Body() body: CaptureHoldDto,
     @Idempotency() idempotency: IdempotencyContext | null,
     @Res({ passthrough: true }) response: Response,
   ): Promise<TransactionDto> {
-    const posted = await this.holds.capture(holdId, body, idempotency);
+    const posted = await this.holds.capture(tenantId, holdId, body, idempotency);
     markReplayed(response, posted.replayed);
     return posted.transaction;
   }
@@ -95,13 +98,14 @@ export class HoldsController {
   @ApiOkResponse({ type: HoldDto })
   @ApiProblemResponses(400, 404, 409, 413, 415, 422)
   async void(
+    @Tenant() tenantId: string,
     @Param('id', uuidParam('id')) holdId: string,
     @Body() body: unknown,
     @Idempotency() idempotency: IdempotencyContext | null,
     @Res({ passthrough: true }) response: Response,
   ): Promise<HoldDto> {
     assertNoBody(body);
-    const voided = await this.holds.void(holdId, idempotency);
+    const voided = await this.holds.void(tenantId, holdId, idempotency);
     markReplayed(response, voided.replayed);
     return voided.hold;
   }

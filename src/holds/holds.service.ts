@@ -34,11 +34,12 @@ export class HoldsService {
     @Inject(CursorCodec) private readonly cursors: CursorCodec,
   ) {}
 
-  async place(input: CreateHoldDto, idempotency: IdempotencyContext | null): Promise<HoldResponse> {
+  async place(tenantId: string, input: CreateHoldDto, idempotency: IdempotencyContext | null): Promise<HoldResponse> {
     const now = this.clock.now();
     const expiresAt = input.expiresInSeconds !== undefined ? new Date(now.getTime() + input.expiresInSeconds * 1000) : null;
     const result = await this.engine.run(
       'place_hold',
+      tenantId,
       [uuidv7(), input.walletId, input.amount, expiresAt, ...detailsParameters(input)],
       idempotency,
       now,
@@ -46,9 +47,10 @@ export class HoldsService {
     return holdResponse(result);
   }
 
-  async capture(holdId: string, input: CaptureHoldDto, idempotency: IdempotencyContext | null): Promise<PostedTransaction> {
+  async capture(tenantId: string, holdId: string, input: CaptureHoldDto, idempotency: IdempotencyContext | null): Promise<PostedTransaction> {
     const result = await this.engine.run(
       'capture_hold',
+      tenantId,
       [uuidv7(), holdId, input.amount ?? null, input.toWalletId ?? null, ...detailsParameters(input)],
       idempotency,
       this.clock.now(),
@@ -56,23 +58,23 @@ export class HoldsService {
     return postedTransaction(result);
   }
 
-  async void(holdId: string, idempotency: IdempotencyContext | null): Promise<HoldResponse> {
-    return holdResponse(await this.engine.run('void_hold', [holdId], idempotency, this.clock.now()));
+  async void(tenantId: string, holdId: string, idempotency: IdempotencyContext | null): Promise<HoldResponse> {
+    return holdResponse(await this.engine.run('void_hold', tenantId, [holdId], idempotency, this.clock.now()));
   }
 
-  async get(id: string): Promise<HoldDto> {
-    const [row] = await this.dataSource.query('SELECT hold_document($1) AS doc', [id]);
+  async get(tenantId: string, id: string): Promise<HoldDto> {
+    const [row] = await this.dataSource.query('SELECT hold_document(id) AS doc FROM holds WHERE id = $1 AND tenant_id = $2', [id, tenantId]);
     if (!row?.doc) throw holdNotFound(id);
     return toHoldDto(row.doc as HoldDocument, this.clock.now());
   }
 
   /** A wallet's holds, newest first; ids are UUIDv7, so id order is creation order. */
-  async listByWallet(walletId: string, query: HoldsQuery): Promise<HoldPageDto> {
+  async listByWallet(tenantId: string, walletId: string, query: HoldsQuery): Promise<HoldPageDto> {
     const list = `${walletId}:holds:${query.status ?? 'any'}`;
     const beforeId = query.cursor !== undefined ? this.cursors.decode(list, query.cursor, 'uuid') : null;
     const now = this.clock.now();
     const rows: { doc: HoldDocument | null }[] = await this.dataSource.query(
-      `WITH wallet AS (SELECT id FROM wallets WHERE id = $1)
+      `WITH wallet AS (SELECT id FROM wallets WHERE id = $1 AND tenant_id = $6)
        SELECT page.doc
          FROM wallet
          LEFT JOIN LATERAL (
@@ -84,7 +86,7 @@ export class HoldsService {
             ORDER BY h.id DESC
             LIMIT $5
          ) page ON true`,
-      [walletId, query.status ?? null, now, beforeId, query.limit + 1],
+      [walletId, query.status ?? null, now, beforeId, query.limit + 1, tenantId],
     );
     if (rows.length === 0) throw walletNotFound(walletId);
     const found = rows.flatMap((row) => (row.doc ? [row.doc] : []));

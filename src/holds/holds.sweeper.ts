@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { DataSource } from 'typeorm';
 import { Clock } from '../common/clock/clock.js';
 import type { Environment } from '../config/environment.js';
+import { WalletMetrics } from '../observability/wallet-metrics.js';
 
 const SWEEP_BATCH_WALLETS = 500;
 
@@ -22,6 +23,7 @@ export class HoldsSweeper implements OnApplicationBootstrap, OnApplicationShutdo
     private readonly dataSource: DataSource,
     private readonly clock: Clock,
     private readonly config: ConfigService<Environment, true>,
+    private readonly metrics: WalletMetrics,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -44,6 +46,7 @@ export class HoldsSweeper implements OnApplicationBootstrap, OnApplicationShutdo
       // right now; the next sweep (or the next payment from that wallet) releases it.
       if (Number(row.expired) === 0) return expired;
       expired += Number(row.expired);
+      this.metrics.holdsSwept(Number(row.expired));
     }
   }
 

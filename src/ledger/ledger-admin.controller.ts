@@ -1,12 +1,14 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiKeyAuth } from '../common/auth/api-key-auth.decorator.js';
+import { RequireScope } from '../common/auth/api-key.guard.js';
 import { ApiProblemResponses } from '../common/http/api-problem-responses.js';
 import { LEDGER_REPORT_EXAMPLES, LedgerReportDto } from './dto/ledger-report.dto.js';
 import { LedgerVerifier } from './ledger-verifier.js';
 
 /**
- * Operator endpoints. Any valid API key for now; admin scopes come with a later issue.
+ * Operator endpoints: they need a key with the `admin` scope, and see the whole ledger, every tenant's
+ * (give `admin` to the platform operator's keys only).
  *
  * Drift answers 200 with `ok: false`, not an error status: the call itself succeeded, and its answer
  * is a finding about the data. A 5xx would tell clients and proxies the service failed (and invite
@@ -16,6 +18,7 @@ import { LedgerVerifier } from './ledger-verifier.js';
  */
 @ApiTags('admin')
 @ApiKeyAuth()
+@RequireScope('admin')
 @Controller('v1/admin/ledger')
 export class LedgerAdminController {
   constructor(private readonly verifier: LedgerVerifier) {}
@@ -31,8 +34,7 @@ export class LedgerAdminController {
       'For very large ledgers use `npm run ledger:verify`, which has no statement timeout to respect.',
   })
   @ApiOkResponse({ type: LedgerReportDto, description: 'The report; ok: false when any check found drift', examples: LEDGER_REPORT_EXAMPLES })
-  // 401 and 503 come with @ApiKeyAuth(); the call takes no input, so there is no 400 or 404 to give.
-  @ApiProblemResponses(401, 503)
+  // 401, 403 and 503 come with @ApiKeyAuth(); the call takes no input, so there is no 400 or 404 to give.
   verify(): Promise<LedgerReportDto> {
     return this.verifier.verify();
   }

@@ -1,16 +1,10 @@
-import 'reflect-metadata';
-import { DataSource } from 'typeorm';
-import { validateEnvironment } from '../config/environment.js';
-import { databaseOptions } from '../database/database-options.js';
-import type { EmbeddedDatabase } from '../database/embedded-postgres.js';
+import { exitAfterFlush, withCliDataSource } from '../database/cli-data-source.js';
 import { LedgerVerifier, type LedgerReport } from './ledger-verifier.js';
 
 const EXIT_OK = 0;
 const EXIT_DRIFT = 1;
 const EXIT_ERROR = 2;
 const USAGE = 'usage: npm run ledger:verify [-- --json]';
-/** The checks read whole tables; on a large ledger that may take longer than a request may. */
-const STATEMENT_TIMEOUT_MS = 3_600_000;
 
 /**
  * `npm run ledger:verify`: runs the ledger self-check against DATABASE_URL, or against the embedded
@@ -24,32 +18,12 @@ async function main(args: string[]): Promise<number> {
     return EXIT_ERROR;
   }
   const jsonOnly = args.includes('--json');
-  const env = validateEnvironment(process.env);
-  let embedded: EmbeddedDatabase | undefined;
-  if (!env.DATABASE_URL) {
-    // Loaded only when needed, as in main.ts: production images ship without the embedded server.
-    const { startEmbeddedPostgres } = await import('../database/embedded-postgres.js');
-    embedded = await startEmbeddedPostgres({ dataDir: env.EMBEDDED_PG_DIR, port: env.EMBEDDED_PG_PORT });
-  }
-  const dataSource = new DataSource(
-    databaseOptions({
-      url: env.DATABASE_URL ?? embedded!.url,
-      poolSize: 1,
-      connectionTimeoutMs: env.DB_CONNECTION_TIMEOUT_MS,
-      lockTimeoutMs: 60_000,
-      statementTimeoutMs: STATEMENT_TIMEOUT_MS,
-    }),
-  );
-  try {
-    await dataSource.initialize();
+  return withCliDataSource(async (dataSource) => {
     const report = await new LedgerVerifier(dataSource).verify();
     if (!jsonOnly) console.log(summary(report));
     console.log(JSON.stringify(report, null, 2));
     return report.ok ? EXIT_OK : EXIT_DRIFT;
-  } finally {
-    await dataSource.destroy().catch(() => undefined);
-    await embedded?.stop();
-  }
+  });
 }
 
 function summary(report: LedgerReport): string {
@@ -70,18 +44,7 @@ function summary(report: LedgerReport): string {
   return `${lines.join('\n')}\n`;
 }
 
-/**
- * Exits explicitly once stdout and stderr are flushed: the embedded server's package installs an exit
- * hook that would otherwise end the process with 0 whatever process.exitCode says.
- */
-function exit(code: number): void {
-  let pending = 2;
-  const done = () => --pending === 0 && process.exit(code);
-  process.stdout.write('', done);
-  process.stderr.write('', done);
-}
-
-main(process.argv.slice(2)).then(exit, (error: unknown) => {
+main(process.argv.slice(2)).then(exitAfterFlush, (error: unknown) => {
   console.error(`ledger:verify failed: ${error instanceof Error ? error.message : String(error)}`);
-  exit(EXIT_ERROR);
+  exitAfterFlush(EXIT_ERROR);
 });

@@ -1,4 +1,5 @@
 import { Controller, Get, Query, Res } from '@nestjs/common';
+import { Tenant } from '../common/auth/tenant.decorator.js';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ApiKeyAuth } from '../common/auth/api-key-auth.decorator.js';
@@ -51,7 +52,7 @@ export class ReportsController {
     },
   })
   @ApiProblemResponses(400)
-  async monthly(@Query() query: MonthlyReportQuery, @Res() response: Response): Promise<void> {
-    await this.reports.streamMonthlyCsv(query, response);
+  async monthly(@Tenant() tenantId: string, @Query() query: MonthlyReportQuery, @Res() response: Response): Promise<void> {
+    await this.reports.streamMonthlyCsv(tenantId, query, response);
   }
 }

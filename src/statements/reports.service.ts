@@ -13,7 +13,7 @@ export const MONTHLY_REPORT_CSV_COLUMNS = [
  * A month's turnover in one currency, set-based: every transaction stamped in the UTC month ($1, $2) in
  * currency $3, counted and summed per UTC day and type and per type for the whole month (one GROUPING SETS
  * pass), and the month's captures per reference prefix with the refunds of captures posted in the same
- * month, grouped by the prefix of the capture they reverse. $4 is the month as text (YYYY-MM).
+ * month, grouped by the prefix of the capture they reverse. $4 is the month as text (YYYY-MM), $5 the tenant.
  *
  * The prefix is the reference up to its first ':' (`order:1042` → `order`), the whole reference when it
  * has none, and '' for no reference.
@@ -24,7 +24,7 @@ const MONTHLY_REPORT_SQL = `
   ), tx AS (
     SELECT t.type, t.amount, t.reference, t.refund_of, (t.created_at AT TIME ZONE 'UTC')::date AS day
       FROM transactions t, month
-     WHERE t.currency = $3
+     WHERE t.currency = $3 AND t.tenant_id = $5
        AND t.created_at >= month.starts_at AND t.created_at < month.starts_at + interval '1 month'
   ), turnover AS (
     SELECT GROUPING(day) AS whole_month, day, type, count(*) AS count, sum(amount) AS amount
@@ -74,11 +74,11 @@ export class ReportsService {
   constructor(private readonly exporter: CsvExporter) {}
 
   /** Sums stay exact: PostgreSQL's numeric sums are copied as integer text, never through a JS number. */
-  async streamMonthlyCsv(query: MonthlyReportQuery, response: Response): Promise<void> {
+  async streamMonthlyCsv(tenantId: string, query: MonthlyReportQuery, response: Response): Promise<void> {
     const period = `${query.year}-${twoDigits(query.month)}`;
     const currency = query.currency;
     await this.exporter.run(response, (session) =>
-      session.sendCsv<ReportRow>(response, `monthly-report-${period}-${currency}.csv`, MONTHLY_REPORT_SQL, [query.year, query.month, currency, period], {
+      session.sendCsv<ReportRow>(response, `monthly-report-${period}-${currency}.csv`, MONTHLY_REPORT_SQL, [query.year, query.month, currency, period, tenantId], {
         head: [[...MONTHLY_REPORT_CSV_COLUMNS]],
         row: (row) => [
           row.section,

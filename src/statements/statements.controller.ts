@@ -1,4 +1,5 @@
 import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
+import { Tenant } from '../common/auth/tenant.decorator.js';
 import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiProduces, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { ApiKeyAuth } from '../common/auth/api-key-auth.decorator.js';
@@ -51,6 +52,7 @@ export class StatementsController {
   })
   @ApiProblemResponses(400, 404)
   async statement(
+    @Tenant() tenantId: string,
     @Param('id', uuidParam('id')) walletId: string,
     @Query() query: StatementQuery,
     @Req() request: Request,
@@ -59,9 +61,9 @@ export class StatementsController {
     const period = this.statements.period(query);
     response.vary('Accept');
     if (request.accepts(['application/json', 'text/csv']) === 'text/csv') {
-      await this.statements.streamStatementCsv(walletId, period, response);
+      await this.statements.streamStatementCsv(tenantId, walletId, period, response);
     } else {
-      response.status(200).json(await this.statements.statement(walletId, period));
+      response.status(200).json(await this.statements.statement(tenantId, walletId, period));
     }
   }
 
@@ -75,7 +77,7 @@ export class StatementsController {
   })
   @ApiOkResponse({ type: BalanceAtDto })
   @ApiProblemResponses(400, 404)
-  balanceAt(@Param('id', uuidParam('id')) walletId: string, @Query() query: BalanceAtQuery): Promise<BalanceAtDto> {
-    return this.statements.balanceAt(walletId, query);
+  balanceAt(@Tenant() tenantId: string, @Param('id', uuidParam('id')) walletId: string, @Query() query: BalanceAtQuery): Promise<BalanceAtDto> {
+    return this.statements.balanceAt(tenantId, walletId, query);
   }
 }

@@ -29,7 +29,7 @@ export const STATEMENT_CSV_COLUMNS = [
 /**
  * The wallet and its balance just before `from`: the running balance of its last entry (in ledger order)
  * stamped before `from`. The (wallet_id, id) index is walked backwards from the newest entry.
- * $1 wallet, $2 from.
+ * $1 wallet, $2 from, $3 tenant (another tenant's wallet is not found).
  */
 const OPENING_SQL = `
   SELECT w.currency,
@@ -37,7 +37,7 @@ const OPENING_SQL = `
                     WHERE e.wallet_id = w.id AND e.created_at < $2
                     ORDER BY e.id DESC LIMIT 1), 0) AS opening_balance
     FROM wallets w
-   WHERE w.id = $1`;
+   WHERE w.id = $1 AND w.tenant_id = $3`;
 
 /** The wallet's entries stamped in [$2, $3), in ledger order, at most $4 (NULL: all). */
 const ENTRIES_SQL = `
@@ -50,7 +50,7 @@ const ENTRIES_SQL = `
 
 /** Both in one statement (one snapshot, one round trip); no row when the wallet does not exist. */
 const STATEMENT_SQL = `
-  WITH wallet AS (${OPENING_SQL})
+  WITH wallet AS (${OPENING_SQL.replace('$3', '$5')})
   SELECT wallet.currency, wallet.opening_balance, line.*
     FROM wallet
     LEFT JOIN (${ENTRIES_SQL}) line ON true
@@ -70,7 +70,7 @@ const BALANCE_AT_SQL = `
              AND (h.released_at IS NULL OR h.released_at > $2)
              AND (h.expires_at IS NULL OR h.expires_at > $2)) AS held
     FROM wallets w
-   WHERE w.id = $1`;
+   WHERE w.id = $1 AND w.tenant_id = $3`;
 
 interface OpeningRow {
   currency: string;
@@ -129,12 +129,13 @@ export class StatementsService {
   }
 
   /** JSON: at most MAX_STATEMENT_JSON_ENTRIES entries; a longer period is refused in favour of the CSV. */
-  async statement(walletId: string, period: StatementPeriod): Promise<StatementDto> {
+  async statement(tenantId: string, walletId: string, period: StatementPeriod): Promise<StatementDto> {
     const rows: (OpeningRow & Partial<EntryRow>)[] = await this.dataSource.query(STATEMENT_SQL, [
       walletId,
       period.from.toISOString(),
       period.to.toISOString(),
       MAX_STATEMENT_JSON_ENTRIES + 1,
+      tenantId,
     ]);
     if (rows.length === 0) throw walletNotFound(walletId);
     const lines = rows.filter((row) => row.entry_id != null) as (OpeningRow & EntryRow)[];
@@ -161,11 +162,11 @@ export class StatementsService {
    * CSV, streamed: an `opening` row, one `entry` row per entry, a `closing` row last (its absence means the
    * export was cut). The opening balance and the entries are read in one snapshot.
    */
-  async streamStatementCsv(walletId: string, period: StatementPeriod, response: Response): Promise<void> {
+  async streamStatementCsv(tenantId: string, walletId: string, period: StatementPeriod, response: Response): Promise<void> {
     const from = period.from.toISOString();
     const to = period.to.toISOString();
     await this.exporter.run(response, async (session) => {
-      const [opening] = await session.rows<OpeningRow>(OPENING_SQL, [walletId, from]);
+      const [opening] = await session.rows<OpeningRow>(OPENING_SQL, [walletId, from, tenantId]);
       if (!opening) throw walletNotFound(walletId);
       const { currency } = opening;
       let balance = minorUnitsFromDb(opening.opening_balance);
@@ -182,7 +183,7 @@ export class StatementsService {
     });
   }
 
-  async balanceAt(walletId: string, query: BalanceAtQuery): Promise<BalanceAtDto> {
+  async balanceAt(tenantId: string, walletId: string, query: BalanceAtQuery): Promise<BalanceAtDto> {
     const now = this.clock.now();
     const at = query.at !== undefined ? new Date(query.at) : now;
     if (at.getTime() > now.getTime()) {
@@ -190,7 +191,7 @@ export class StatementsService {
         { field: 'at', message: 'must not be in the future' },
       ]);
     }
-    const [row]: { currency: string; balance: string; held: string }[] = await this.dataSource.query(BALANCE_AT_SQL, [walletId, at.toISOString()]);
+    const [row]: { currency: string; balance: string; held: string }[] = await this.dataSource.query(BALANCE_AT_SQL, [walletId, at.toISOString(), tenantId]);
     if (!row) throw walletNotFound(walletId);
     const balance = minorUnitsFromDb(row.balance);
     const held = minorUnitsFromDb(row.held);

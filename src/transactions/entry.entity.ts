@@ -14,6 +14,10 @@ export class EntryEntity {
   @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'ALWAYS' })
   id: string;
 
+  /** The tenant this row belongs to; another tenant's rows are invisible to its keys. */
+  @Column({ name: 'tenant_id', type: 'varchar', length: 64 })
+  tenantId: string;
+
   @Column({ name: 'transaction_id', type: 'uuid' })
   transactionId: string;
 
@@ -35,18 +39,20 @@ export class EntryEntity {
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt: Date;
 
-  /** (transaction, currency): an entry is in its transaction's currency. */
+  /** (transaction, tenant, currency): an entry is in its transaction's tenant and currency. */
   @ManyToOne(() => TransactionEntity, { nullable: false })
   @JoinColumn([
     { name: 'transaction_id', referencedColumnName: 'id', foreignKeyConstraintName: 'entries_transaction_fk' },
+    { name: 'tenant_id', referencedColumnName: 'tenantId' },
     { name: 'currency', referencedColumnName: 'currency' },
   ])
   transaction?: Relation<TransactionEntity>;
 
-  /** (wallet, currency): money never crosses currencies. */
+  /** (wallet, tenant, currency): money never crosses tenants or currencies. */
   @ManyToOne(() => WalletEntity, { nullable: true })
   @JoinColumn([
     { name: 'wallet_id', referencedColumnName: 'id', foreignKeyConstraintName: 'entries_wallet_fk' },
+    { name: 'tenant_id', referencedColumnName: 'tenantId' },
     { name: 'currency', referencedColumnName: 'currency' },
   ])
   wallet?: Relation<WalletEntity>;

@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { isRetryableConflict } from '../common/errors/database-errors.js';
 import type { IdempotencyContext } from '../common/idempotency/idempotency-key.decorator.js';
 import { keyInProgress, keyReused, refusalFrom } from '../common/idempotency/idempotency.store.js';
+import { moneyMoveType, WalletMetrics } from '../observability/wallet-metrics.js';
 import type { TransactionDocument } from './dto/transaction.dto.js';
 
 /** What the posting SQL functions return (see migrations/1764200000000-holds-and-refunds.ts). */
@@ -32,20 +33,31 @@ const MAX_ATTEMPTS = 3;
 @Injectable()
 export class LedgerEngine {
   private readonly logger = new Logger(LedgerEngine.name);
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly metrics: WalletMetrics,
+  ) {}
 
-  /** `args` are the function's parameters before the idempotency triple and the time, in order. */
-  async run(fn: EngineFunction, args: unknown[], idempotency: IdempotencyContext | null, now: Date): Promise<EngineResult> {
-    const parameters = [...args, idempotency?.scope ?? null, idempotency?.key ?? null, idempotency?.requestHash ?? null, now];
+  /**
+   * `tenantId` confines the call to that tenant's rows; `args` are the function's parameters between
+   * the tenant and the idempotency triple, in order.
+   */
+  async run(fn: EngineFunction, tenantId: string, args: unknown[], idempotency: IdempotencyContext | null, now: Date): Promise<EngineResult> {
+    const parameters = [tenantId, ...args, idempotency?.scope ?? null, idempotency?.key ?? null, idempotency?.requestHash ?? null, now];
     const placeholders = parameters.map((_, index) => `$${index + 1}`).join(', ');
     const sql = `SELECT ${fn}(${placeholders}) AS result`;
+    const type = moneyMoveType(fn, args);
     for (let attempt = 1; ; attempt++) {
+      const startedAtMs = performance.now();
       try {
         const [row] = await this.dataSource.query(sql, parameters);
+        this.metrics.postingAnswered(type, startedAtMs, row.result as EngineOutcome);
         return resultOf(row.result as EngineOutcome);
       } catch (error) {
         // Locks are always taken in id order, so a deadlock needs an outside party; retry it anyway.
-        if (attempt >= MAX_ATTEMPTS || !isRetryableConflict(error)) throw error;
+        const retrying = attempt < MAX_ATTEMPTS && isRetryableConflict(error);
+        this.metrics.postingFailed(type, startedAtMs, error, retrying);
+        if (!retrying) throw error;
         this.logger.warn({ attempt, fn, code: (error as { code?: string }).code }, 'retrying after a transient conflict');
       }
     }

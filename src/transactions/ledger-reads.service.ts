@@ -14,8 +14,8 @@ export class LedgerReadsService {
     @Inject(CursorCodec) private readonly cursors: CursorCodec,
   ) {}
 
-  async getTransaction(id: string): Promise<TransactionDto> {
-    const [row] = await this.dataSource.query('SELECT transaction_document($1) AS doc', [id]);
+  async getTransaction(tenantId: string, id: string): Promise<TransactionDto> {
+    const [row] = await this.dataSource.query('SELECT transaction_document(id) AS doc FROM transactions WHERE id = $1 AND tenant_id = $2', [id, tenantId]);
     if (!row?.doc) throw new DomainError('TRANSACTION_NOT_FOUND', `Transaction ${id} does not exist.`);
     return toTransactionDto(row.doc as TransactionDocument);
   }
@@ -24,14 +24,14 @@ export class LedgerReadsService {
    * A wallet's transactions, newest first by default. Pages are keyed on the wallet's entry id, which
    * only grows, so a page never repeats or skips a transaction while new ones are posted.
    */
-  async history(walletId: string, query: HistoryQuery): Promise<TransactionPageDto> {
+  async history(tenantId: string, walletId: string, query: HistoryQuery): Promise<TransactionPageDto> {
     const descending = query.order !== 'asc';
     const list = `${walletId}:${query.order}`;
     const afterEntryId = query.cursor !== undefined ? this.cursors.decode(list, query.cursor) : null;
     // Two fixed spellings rather than a CASE, so PostgreSQL walks the (wallet_id, id) index in order.
     const [direction, comparison] = descending ? ['DESC', '<'] : ['ASC', '>'];
     const rows: { entry_id: string; doc: TransactionDocument | null }[] = await this.dataSource.query(
-      `WITH wallet AS (SELECT id FROM wallets WHERE id = $1)
+      `WITH wallet AS (SELECT id FROM wallets WHERE id = $1 AND tenant_id = $7)
        SELECT page.entry_id, transaction_document(page.transaction_id) AS doc
          FROM wallet
          LEFT JOIN LATERAL (
@@ -45,7 +45,7 @@ export class LedgerReadsService {
             ORDER BY e.id ${direction}
             LIMIT $6
          ) page ON true`,
-      [walletId, query.type ?? null, query.from ?? null, query.to ?? null, afterEntryId, query.limit + 1],
+      [walletId, query.type ?? null, query.from ?? null, query.to ?? null, afterEntryId, query.limit + 1, tenantId],
     );
     if (rows.length === 0) throw walletNotFound(walletId);
     const found = rows.filter((row) => row.doc !== null);

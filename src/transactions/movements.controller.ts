@@ -1,4 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { Tenant } from '../common/auth/tenant.decorator.js';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ApiKeyAuth } from '../common/auth/api-key-auth.decorator.js';
@@ -35,13 +36,14 @@ export class MovementsController {
   @ApiCreatedResponse({ type: TransactionDto })
   @ApiProblemResponses(400, 404, 409, 413, 415, 422)
   async deposit(
+    @Tenant() tenantId: string,
     @Param('id', uuidParam('id')) walletId: string,
     @Body() body: MovementDto,
     @Idempotency() idempotency: IdempotencyContext | null,
     @Res({ passthrough: true }) response: Response,
   ): Promise<TransactionDto> {
     const { amount, ...details } = body;
-    const posted = await this.posting.post({ type: 'deposit', debitWalletId: null, creditWalletId: walletId, amountMinor: amount, ...details }, idempotency);
+    const posted = await this.posting.post(tenantId, { type: 'deposit', debitWalletId: null, creditWalletId: walletId, amountMinor: amount, ...details }, idempotency);
     return respond(response, posted);
   }
 
@@ -52,13 +54,14 @@ export class MovementsController {
   @ApiCreatedResponse({ type: TransactionDto })
   @ApiProblemResponses(400, 404, 409, 413, 415, 422)
   async withdraw(
+    @Tenant() tenantId: string,
     @Param('id', uuidParam('id')) walletId: string,
     @Body() body: MovementDto,
     @Idempotency() idempotency: IdempotencyContext | null,
     @Res({ passthrough: true }) response: Response,
   ): Promise<TransactionDto> {
     const { amount, ...details } = body;
-    const posted = await this.posting.post({ type: 'withdrawal', debitWalletId: walletId, creditWalletId: null, amountMinor: amount, ...details }, idempotency);
+    const posted = await this.posting.post(tenantId, { type: 'withdrawal', debitWalletId: walletId, creditWalletId: null, amountMinor: amount, ...details }, idempotency);
     return respond(response, posted);
   }
 
@@ -69,13 +72,14 @@ export class MovementsController {
   @ApiCreatedResponse({ type: TransactionDto })
   @ApiProblemResponses(400, 404, 409, 413, 415, 422)
   async transfer(
+    @Tenant() tenantId: string,
     @Body() body: TransferDto,
     @Idempotency() idempotency: IdempotencyContext | null,
     @Res({ passthrough: true }) response: Response,
   ): Promise<TransactionDto> {
     const { fromWalletId, toWalletId, amount, ...details } = body;
     if (fromWalletId.toLowerCase() === toWalletId.toLowerCase()) throw sameWalletRefusal(fromWalletId);
-    const posted = await this.posting.post({ type: 'transfer', debitWalletId: fromWalletId, creditWalletId: toWalletId, amountMinor: amount, ...details }, idempotency);
+    const posted = await this.posting.post(tenantId, { type: 'transfer', debitWalletId: fromWalletId, creditWalletId: toWalletId, amountMinor: amount, ...details }, idempotency);
     return respond(response, posted);
   }
 
@@ -92,28 +96,29 @@ export class MovementsController {
   @ApiCreatedResponse({ type: TransactionDto })
   @ApiProblemResponses(400, 404, 409, 413, 415, 422)
   async refund(
+    @Tenant() tenantId: string,
     @Param('id', uuidParam('id')) originalId: string,
     @Body() body: RefundDto,
     @Idempotency() idempotency: IdempotencyContext | null,
     @Res({ passthrough: true }) response: Response,
   ): Promise<TransactionDto> {
     const { amount, ...details } = body;
-    return respond(response, await this.posting.refund({ originalId, amountMinor: amount, ...details }, idempotency));
+    return respond(response, await this.posting.refund(tenantId, { originalId, amountMinor: amount, ...details }, idempotency));
   }
 
   @Get('transactions/:id')
   @ApiOperation({ summary: 'Get a transaction with its entries' })
   @ApiOkResponse({ type: TransactionDto })
   @ApiProblemResponses(400, 404)
-  getTransaction(@Param('id', uuidParam('id')) id: string): Promise<TransactionDto> {
-    return this.reads.getTransaction(id);
+  getTransaction(@Tenant() tenantId: string, @Param('id', uuidParam('id')) id: string): Promise<TransactionDto> {
+    return this.reads.getTransaction(tenantId, id);
   }
 
   @Get('wallets/:id/transactions')
   @ApiOperation({ summary: "A wallet's transactions, a page at a time" })
   @ApiOkResponse({ type: TransactionPageDto })
   @ApiProblemResponses(400, 404)
-  history(@Param('id', uuidParam('id')) walletId: string, @Query() query: HistoryQuery): Promise<TransactionPageDto> {
-    return this.reads.history(walletId, query);
+  history(@Tenant() tenantId: string, @Param('id', uuidParam('id')) walletId: string, @Query() query: HistoryQuery): Promise<TransactionPageDto> {
+    return this.reads.history(tenantId, walletId, query);
   }
 }

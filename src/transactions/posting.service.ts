@@ -45,9 +45,10 @@ export class PostingService {
     private readonly clock: Clock,
   ) {}
 
-  async post(movement: Movement, idempotency: IdempotencyContext | null): Promise<PostedTransaction> {
+  async post(tenantId: string, movement: Movement, idempotency: IdempotencyContext | null): Promise<PostedTransaction> {
     const result = await this.engine.run(
       'post_movement',
+      tenantId,
       [
         uuidv7(),
         movement.type,
@@ -62,9 +63,10 @@ export class PostingService {
     return postedTransaction(result);
   }
 
-  async refund(refund: Refund, idempotency: IdempotencyContext | null): Promise<PostedTransaction> {
+  async refund(tenantId: string, refund: Refund, idempotency: IdempotencyContext | null): Promise<PostedTransaction> {
     const result = await this.engine.run(
       'refund_transaction',
+      tenantId,
       [uuidv7(), refund.originalId, refund.amountMinor ?? null, ...detailsParameters(refund)],
       idempotency,
       this.clock.now(),

@@ -5,7 +5,7 @@ export type TransactionType = 'deposit' | 'withdrawal' | 'transfer' | 'capture' 
 
 /** The ledger's header row; written only by the posting SQL functions (post_movement, capture_hold, …). Constraints as in migrations/. */
 @Entity({ name: 'transactions' })
-@Unique('transactions_id_currency_key', ['id', 'currency'])
+@Unique('transactions_id_tenant_currency_key', ['id', 'tenantId', 'currency'])
 @Index('transactions_one_capture_per_hold', ['holdId'], { unique: true, where: 'hold_id IS NOT NULL' })
 @Index('transactions_refund_of_idx', ['refundOf'], { where: 'refund_of IS NOT NULL' })
 @Check('transactions_refunded_within_amount', 'refunded_amount BETWEEN 0 AND amount')
@@ -23,6 +23,10 @@ export type TransactionType = 'deposit' | 'withdrawal' | 'transfer' | 'capture' 
 export class TransactionEntity {
   @PrimaryColumn('uuid')
   id: string;
+
+  /** The tenant this row belongs to; another tenant's rows are invisible to its keys. */
+  @Column({ name: 'tenant_id', type: 'varchar', length: 64 })
+  tenantId: string;
 
   @Column({ type: 'varchar', length: 10 })
   type: TransactionType;
@@ -48,8 +52,13 @@ export class TransactionEntity {
   @Column({ name: 'hold_id', type: 'uuid', nullable: true })
   holdId: string | null;
 
+  /** (hold, tenant, currency): a capture is in its hold's tenant and currency. */
   @ManyToOne(() => HoldEntity, { nullable: true })
-  @JoinColumn({ name: 'hold_id', foreignKeyConstraintName: 'transactions_hold_fk' })
+  @JoinColumn([
+    { name: 'hold_id', referencedColumnName: 'id', foreignKeyConstraintName: 'transactions_hold_fk' },
+    { name: 'tenant_id', referencedColumnName: 'tenantId' },
+    { name: 'currency', referencedColumnName: 'currency' },
+  ])
   hold?: Relation<HoldEntity>;
 
   /** How much of this deposit, transfer or capture has been refunded so far. */
@@ -59,8 +68,13 @@ export class TransactionEntity {
   @Column({ name: 'refund_of', type: 'uuid', nullable: true })
   refundOf: string | null;
 
+  /** (original, tenant, currency): a refund is in its original's tenant and currency. */
   @ManyToOne(() => TransactionEntity, { nullable: true })
-  @JoinColumn({ name: 'refund_of', foreignKeyConstraintName: 'transactions_refund_of_fkey' })
+  @JoinColumn([
+    { name: 'refund_of', referencedColumnName: 'id', foreignKeyConstraintName: 'transactions_refund_of_fk' },
+    { name: 'tenant_id', referencedColumnName: 'tenantId' },
+    { name: 'currency', referencedColumnName: 'currency' },
+  ])
   refunded?: Relation<TransactionEntity>;
 
   @Column({ type: 'varchar', length: 255, nullable: true })

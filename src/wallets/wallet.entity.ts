@@ -7,8 +7,9 @@ export type WalletStatus = 'active' | 'frozen' | 'closed';
  * The constraints are the schema's (migrations/); declared here by name so `migration:generate` sees them.
  */
 @Entity({ name: 'wallets' })
-@Unique('wallets_owner_currency_key', ['ownerId', 'currency'])
-@Unique('wallets_id_currency_key', ['id', 'currency'])
+@Unique('wallets_tenant_owner_currency_key', ['tenantId', 'ownerId', 'currency'])
+@Unique('wallets_id_tenant_currency_key', ['id', 'tenantId', 'currency'])
+@Check('wallets_tenant_id_check', `tenant_id ~ '^[A-Za-z0-9_.-]{1,64}$'`)
 @Check('wallets_owner_id_check', 'length(owner_id) BETWEEN 1 AND 128')
 @Check('wallets_currency_check', `currency ~ '^[A-Z]{3}$'`)
 @Check('wallets_status_check', `status IN ('active', 'frozen', 'closed')`)
@@ -21,6 +22,10 @@ export type WalletStatus = 'active' | 'frozen' | 'closed';
 export class WalletEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
+
+  /** The tenant this row belongs to; another tenant's rows are invisible to its keys. */
+  @Column({ name: 'tenant_id', type: 'varchar', length: 64 })
+  tenantId: string;
 
   @Column({ name: 'owner_id', type: 'varchar', length: 128 })
   ownerId: string;

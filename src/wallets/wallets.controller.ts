@@ -1,4 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import { Tenant } from '../common/auth/tenant.decorator.js';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ApiKeyAuth } from '../common/auth/api-key-auth.decorator.js';
@@ -25,11 +26,12 @@ export class WalletsController {
   @ApiCreatedResponse({ type: WalletDto })
   @ApiProblemResponses(400, 409, 413, 415, 422)
   async create(
+    @Tenant() tenantId: string,
     @Body() body: CreateWalletDto,
     @Idempotency() idempotency: IdempotencyContext | null,
     @Res({ passthrough: true }) response: Response,
   ): Promise<WalletDto> {
-    const result = await this.wallets.create(body, idempotency);
+    const result = await this.wallets.create(tenantId, body, idempotency);
     if (result.replayed) response.setHeader(IDEMPOTENCY_REPLAYED_HEADER, 'true');
     response.status(result.status);
     return result.body;
@@ -39,23 +41,23 @@ export class WalletsController {
   @ApiOperation({ summary: "List an owner's wallets" })
   @ApiOkResponse({ type: WalletListDto })
   @ApiProblemResponses(400)
-  async list(@Query() query: ListWalletsQuery): Promise<WalletListDto> {
-    return { data: await this.wallets.listByOwner(query.ownerId) };
+  async list(@Tenant() tenantId: string, @Query() query: ListWalletsQuery): Promise<WalletListDto> {
+    return { data: await this.wallets.listByOwner(tenantId, query.ownerId) };
   }
 
   @Get(':id')
   @ApiOperation({ summary: 'Get a wallet with its balance, held and available amounts' })
   @ApiOkResponse({ type: WalletDto })
   @ApiProblemResponses(400, 404)
-  get(@Param('id', uuidParam('id')) id: string): Promise<WalletDto> {
-    return this.wallets.get(id);
+  get(@Tenant() tenantId: string, @Param('id', uuidParam('id')) id: string): Promise<WalletDto> {
+    return this.wallets.get(tenantId, id);
   }
 
   @Patch(':id')
   @ApiOperation({ summary: 'Freeze, unfreeze or close a wallet; change its overdraft limit or metadata' })
   @ApiOkResponse({ type: WalletDto })
   @ApiProblemResponses(400, 404, 413, 415, 422)
-  update(@Param('id', uuidParam('id')) id: string, @Body() body: UpdateWalletDto): Promise<WalletDto> {
-    return this.wallets.update(id, body);
+  update(@Tenant() tenantId: string, @Param('id', uuidParam('id')) id: string, @Body() body: UpdateWalletDto): Promise<WalletDto> {
+    return this.wallets.update(tenantId, id, body);
   }
 }

@@ -23,11 +23,11 @@ const WALLET_COLUMNS = `
                        WHERE h.wallet_id = w.id AND h.status = 'active' AND h.expires_at <= $2)
   END AS "heldMinor",
   w.overdraft_limit AS "overdraftLimitMinor", w.version, w.metadata, w.created_at AS "createdAt", w.updated_at AS "updatedAt"`;
-const SELECT_WALLET_BY_ID = `SELECT ${WALLET_COLUMNS} FROM wallets w WHERE w.id = $1`;
-const SELECT_WALLETS_BY_OWNER = `SELECT ${WALLET_COLUMNS} FROM wallets w WHERE w.owner_id = $1 ORDER BY w.currency`;
+const SELECT_WALLET_BY_ID = `SELECT ${WALLET_COLUMNS} FROM wallets w WHERE w.id = $1 AND w.tenant_id = $3`;
+const SELECT_WALLETS_BY_OWNER = `SELECT ${WALLET_COLUMNS} FROM wallets w WHERE w.owner_id = $1 AND w.tenant_id = $3 ORDER BY w.currency`;
 /** Locks the wallet, then releases its due holds (the CTE makes the lock come first); one round trip. */
 const LOCK_WALLET_RELEASING_DUE_HOLDS = `
-  WITH locked AS (SELECT * FROM wallets WHERE id = $1 FOR UPDATE)
+  WITH locked AS (SELECT * FROM wallets WHERE id = $1 AND tenant_id = $3 FOR UPDATE)
   SELECT locked.id, locked.status, locked.balance AS "balanceMinor",
          locked.held - release_due_holds(locked.id, $2) AS "heldMinor", locked.overdraft_limit AS "overdraftLimitMinor",
          locked.version
@@ -43,7 +43,7 @@ export class WalletsService {
     private readonly clock: Clock,
   ) {}
 
-  create(input: CreateWalletDto, idempotency: IdempotencyContext | null): Promise<StoredResponse<WalletDto>> {
+  create(tenantId: string, input: CreateWalletDto, idempotency: IdempotencyContext | null): Promise<StoredResponse<WalletDto>> {
     return this.idempotency.runOnce(idempotency, async (manager) => {
       // ON CONFLICT DO NOTHING instead of catching the unique violation: the transaction stays usable.
       const inserted = await manager
@@ -51,6 +51,7 @@ export class WalletsService {
         .insert()
         .into(WalletEntity)
         .values({
+          tenantId,
           ownerId: input.ownerId,
           currency: input.currency,
           overdraftLimitMinor: String(input.overdraftLimit ?? 0),
@@ -68,26 +69,26 @@ export class WalletsService {
     });
   }
 
-  async get(id: string): Promise<WalletDto> {
+  async get(tenantId: string, id: string): Promise<WalletDto> {
     // The hottest read: plain SQL, because building it with TypeORM's query builder on every call was
     // 9 % of the service's CPU under load (docs/benchmarks.md). Columns are aliased to the entity's names.
-    const [wallet]: WalletEntity[] = await this.wallets.query(SELECT_WALLET_BY_ID, [id, this.clock.now()]);
+    const [wallet]: WalletEntity[] = await this.wallets.query(SELECT_WALLET_BY_ID, [id, this.clock.now(), tenantId]);
     if (!wallet) throw walletNotFound(id);
     return toWalletDto(wallet);
   }
 
-  async listByOwner(ownerId: string): Promise<WalletDto[]> {
-    const wallets: WalletEntity[] = await this.wallets.query(SELECT_WALLETS_BY_OWNER, [ownerId, this.clock.now()]);
+  async listByOwner(tenantId: string, ownerId: string): Promise<WalletDto[]> {
+    const wallets: WalletEntity[] = await this.wallets.query(SELECT_WALLETS_BY_OWNER, [ownerId, this.clock.now(), tenantId]);
     return wallets.map(toWalletDto);
   }
 
   /** Status, overdraft limit and metadata change under the wallet's row lock, so no movement interleaves. */
-  update(id: string, changes: UpdateWalletDto): Promise<WalletDto> {
+  update(tenantId: string, id: string, changes: UpdateWalletDto): Promise<WalletDto> {
     return this.wallets.manager.transaction(async (manager: EntityManager) => {
       const now = this.clock.now();
       // Due holds are released first: closing needs held = 0, and a new overdraft limit is checked
       // against what is really available.
-      const [locked]: LockedWallet[] = await manager.query(LOCK_WALLET_RELEASING_DUE_HOLDS, [id, now]);
+      const [locked]: LockedWallet[] = await manager.query(LOCK_WALLET_RELEASING_DUE_HOLDS, [id, now, tenantId]);
       if (!locked) throw walletNotFound(id);
       assertChangeAllowed(locked, changes);
       // One UPDATE … RETURNING: no second read while the row is locked.

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Test } from 'supertest';
-import { AUTH, startTestApp, TestApp } from '../support/test-app.js';
+import { AUTH, READER_AUTH, startTestApp, TestApp, WRITER_AUTH } from '../support/test-app.js';
 
 /**
  * GET /docs-json must describe exactly what the service does: every route, the bearer scheme, and for
@@ -330,6 +330,14 @@ describe('OpenAPI document (e2e)', () => {
       ['get', '/v1/reports/monthly', 'month 13', 400, () => t.http.get('/v1/reports/monthly').query({ year: 2026, month: 13, currency: 'EUR' }).set(AUTH)],
       ['get', '/v1/reports/monthly', 'no key', 401, () => t.http.get('/v1/reports/monthly').query({ year: 2026, month: 11, currency: 'EUR' })],
       ['get', '/v1/admin/ledger/verify', 'no key', 401, () => t.http.get('/v1/admin/ledger/verify')],
+      // 403: a key without the scope the call needs (GET: wallets:read, writes: wallets:write, admin: admin).
+      ...V1_OPERATIONS.map(([method, path]): [Method, string, string, number, () => Test] => [
+        method,
+        path,
+        'a key without the scope',
+        403,
+        () => t.http[method](path.replaceAll('{id}', unknown)).set(method === 'get' && !path.startsWith('/v1/admin') ? WRITER_AUTH : READER_AUTH),
+      ]),
     ];
 
     it.each(PROVOCATIONS)('%s %s: %s → %i is documented', async (method, path, _, status, make) => {

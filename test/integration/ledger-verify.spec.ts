@@ -272,7 +272,7 @@ describe('ledger self-check', () => {
     it('an unbalanced transaction, which also unbalances its currency', async () => {
       const { rows } = await t.db.pool.query('SELECT 1 FROM entries WHERE transaction_id = $1', [deposit]);
       expect(rows).toHaveLength(2);
-      await behindTheLedger(`INSERT INTO entries (transaction_id, currency, account, amount) VALUES ($1, 'EUR', 'world:EUR', 5)`, [deposit]);
+      await behindTheLedger(`INSERT INTO entries (tenant_id, transaction_id, currency, account, amount) VALUES ('default', $1, 'EUR', 'world:EUR', 5)`, [deposit]);
       try {
         expect(await driftFoundEverywhere()).toEqual([
           { check: 'transaction_entries_sum_to_zero', id: deposit, expected: '0', actual: '5' },
@@ -285,7 +285,7 @@ describe('ledger self-check', () => {
 
     it('sums beyond 2^53 are reported exactly, as decimal strings', async () => {
       await behindTheLedger(
-        `INSERT INTO entries (transaction_id, currency, account, amount) VALUES ($1, 'EUR', 'world:EUR', $2), ($1, 'EUR', 'world:EUR', $2)`,
+        `INSERT INTO entries (tenant_id, transaction_id, currency, account, amount) VALUES ('default', $1, 'EUR', 'world:EUR', $2), ('default', $1, 'EUR', 'world:EUR', $2)`,
         [deposit, String(MAX)],
       );
       try {
@@ -301,7 +301,7 @@ describe('ledger self-check', () => {
 
     it('a transaction without entries', async () => {
       const id = randomUUID();
-      await t.db.pool.query(`INSERT INTO transactions (id, type, amount, currency, wallet_id) VALUES ($1, 'deposit', 300, 'EUR', $2)`, [id, alice]);
+      await t.db.pool.query(`INSERT INTO transactions (tenant_id, id, type, amount, currency, wallet_id) VALUES ('default', $1, 'deposit', 300, 'EUR', $2)`, [id, alice]);
       try {
         expect(await driftFoundEverywhere()).toEqual([{ check: 'transaction_entries_sum_to_zero', id, expected: '0', actual: null }]);
       } finally {
@@ -312,7 +312,7 @@ describe('ledger self-check', () => {
     it('entries of a transaction that does not exist', async () => {
       const id = randomUUID();
       await behindTheLedger(
-        `INSERT INTO entries (transaction_id, currency, account, amount) VALUES ($1, 'USD', 'world:USD', -9), ($1, 'USD', 'revenue:USD', 9)`,
+        `INSERT INTO entries (tenant_id, transaction_id, currency, account, amount) VALUES ('default', $1, 'USD', 'world:USD', -9), ('default', $1, 'USD', 'revenue:USD', 9)`,
         [id],
       );
       try {
@@ -364,8 +364,8 @@ describe('ledger self-check', () => {
     it('lists at most 100 drift items per check but counts them all', async () => {
       // 120 transactions without entries, added and removed in one statement each
       await t.db.pool.query(
-        `INSERT INTO transactions (id, type, amount, currency, wallet_id, reference)
-         SELECT gen_random_uuid(), 'deposit', 1, 'EUR', $1, 'ledger-verify-bulk' FROM generate_series(1, 120)`,
+        `INSERT INTO transactions (tenant_id, id, type, amount, currency, wallet_id, reference)
+         SELECT 'default', gen_random_uuid(), 'deposit', 1, 'EUR', $1, 'ledger-verify-bulk' FROM generate_series(1, 120)`,
         [alice],
       );
       try {
@@ -409,7 +409,7 @@ describe('ledger self-check', () => {
       const doc = (await t.http.get('/docs-json').expect(200)).body;
       const operation = doc.paths['/v1/admin/ledger/verify']?.get;
       expect(operation).toBeDefined();
-      expect(Object.keys(operation.responses).sort()).toEqual(['200', '401', '503']);
+      expect(Object.keys(operation.responses).sort()).toEqual(['200', '401', '403', '503']);
       expect(Object.keys(operation.responses['200'].content['application/json'].examples).sort()).toEqual(['clean', 'drift']);
       expect(operation.security).toEqual(expect.arrayContaining([expect.objectContaining({ 'api-key': expect.any(Array) })]));
       const report = doc.components.schemas.LedgerReportDto;

@@ -40,7 +40,7 @@ describe('row locks', () => {
     try {
       await holder.query('BEGIN');
       // Another instance of the service spends 80 inside a transaction that is still open.
-      const [spent] = (await holder.query(`SELECT post_movement(gen_random_uuid(), 'withdrawal', $1, NULL, 80, NULL, NULL, NULL, NULL, NULL, NULL, now()) AS r`, [walletId])).rows;
+      const [spent] = (await holder.query(`SELECT post_movement('default', gen_random_uuid(), 'withdrawal', $1, NULL, 80, NULL, NULL, NULL, NULL, NULL, NULL, now()) AS r`, [walletId])).rows;
       expect(spent.r.outcome).toBe('posted');
       const withdrawal = t.http.post(`/v1/wallets/${walletId}/withdrawals`).set(AUTH).send({ amount: 50 }).then((r) => r);
       await waitUntilSomeoneWaits(t.db.pool);
@@ -139,7 +139,7 @@ describe('bounded waits', () => {
     try {
       await holder.query('BEGIN');
       // What the first request's still-open transaction looks like: the key claimed, not yet committed.
-      await holder.query(`INSERT INTO idempotency_keys (scope, key, request_hash) VALUES ('shop', 'slow-1', repeat('0', 64))`);
+      await holder.query(`INSERT INTO idempotency_keys (scope, key, request_hash) VALUES ('default/shop', 'slow-1', repeat('0', 64))`);
       const reply = await t.http.post(`/v1/wallets/${walletId}/deposits`).set(AUTH).set('Idempotency-Key', 'slow-1').send({ amount: 10 });
       expect(reply.status).toBe(409);
       expect(reply.body.code).toBe('IDEMPOTENCY_IN_PROGRESS');
@@ -154,7 +154,7 @@ describe('bounded waits', () => {
     const holder = await t.db.pool.connect();
     try {
       await holder.query('BEGIN');
-      await holder.query(`INSERT INTO idempotency_keys (scope, key, request_hash) VALUES ('shop', 'create-slow', repeat('0', 64))`);
+      await holder.query(`INSERT INTO idempotency_keys (scope, key, request_hash) VALUES ('default/shop', 'create-slow', repeat('0', 64))`);
       const reply = await t.http.post('/v1/wallets').set(AUTH).set('Idempotency-Key', 'create-slow').send({ ownerId: 'slow', currency: 'EUR' });
       expect(reply.status).toBe(409);
       expect(reply.body.code).toBe('IDEMPOTENCY_IN_PROGRESS');

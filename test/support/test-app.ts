@@ -6,6 +6,17 @@ import { createTestDatabase, TestDatabase } from './test-database.js';
 export const API_KEY = 'test-secret-key-1';
 export const OTHER_API_KEY = 'test-secret-key-2';
 export const AUTH = { Authorization: `Bearer ${API_KEY}` };
+/** Keys of the default tenant with one scope each, and a key of a second tenant ("acme") with every scope. */
+export const READER_AUTH = { Authorization: 'Bearer test-reader-key-1' };
+export const WRITER_AUTH = { Authorization: 'Bearer test-writer-key-1' };
+export const ACME_AUTH = { Authorization: 'Bearer test-acme-key-1' };
+const TEST_API_KEYS = [
+  `shop:${API_KEY}`,
+  `other:${OTHER_API_KEY}`,
+  'reader:test-reader-key-1:default:wallets:read',
+  'writer:test-writer-key-1:default:wallets:write',
+  'acme-shop:test-acme-key-1:acme:wallets:read|wallets:write|admin',
+].join(',');
 
 export interface TestApp {
   app: INestApplication;
@@ -22,7 +33,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   const saved = { ...process.env };
   Object.assign(process.env, {
     NODE_ENV: 'test',
-    API_KEYS: `shop:${API_KEY},other:${OTHER_API_KEY}`,
+    API_KEYS: TEST_API_KEYS,
     LOG_LEVEL: 'silent',
     DB_POOL_SIZE: '10',
     ...env,

@@ -1,3 +1,4 @@
+import { types } from 'node:util';
 /**
  * PostgreSQL and node-postgres failures that mean "the database is unavailable right now", not "bug":
  * a lock or statement that timed out, a connection that could not be had, a server that went away.
@@ -18,6 +19,12 @@ const UNAVAILABLE_SQLSTATES = new Set([
   '40001', // serialization_failure, after retries ran out
 ]);
 
+/**
+ * Socket failures reaching the server. ENOENT: the Unix socket file is gone (the embedded PostgreSQL is
+ * reached over one, and a stopped server removes it).
+ */
+const UNAVAILABLE_SOCKET_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOENT', 'EPIPE', 'EHOSTUNREACH']);
+
 const UNAVAILABLE_MESSAGES = [
   'timeout exceeded when trying to connect',
   'Connection terminated',
@@ -28,11 +35,14 @@ const UNAVAILABLE_MESSAGES = [
 ];
 
 export function isDatabaseUnavailable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
+  // isNativeError, not instanceof: errors made by Node's own sockets come from another realm under
+  // some runners (Jest's VM modules), and instanceof Error is false for them.
+  if (!(error instanceof Error) && !types.isNativeError(error)) return false;
+  const { message } = error as Error;
   const sqlState = (error as { code?: unknown }).code ?? (error as { driverError?: { code?: unknown } }).driverError?.code;
   if (typeof sqlState === 'string' && (UNAVAILABLE_SQLSTATES.has(sqlState) || sqlState.startsWith('08'))) return true;
-  if (sqlState === 'ECONNREFUSED' || sqlState === 'ECONNRESET' || sqlState === 'ETIMEDOUT') return true;
-  return UNAVAILABLE_MESSAGES.some((fragment) => error.message.includes(fragment));
+  if (typeof sqlState === 'string' && UNAVAILABLE_SOCKET_ERRORS.has(sqlState)) return true;
+  return UNAVAILABLE_MESSAGES.some((fragment) => message.includes(fragment));
 }
 
 /** Failures that a fresh attempt of the same transaction may not hit: retried a bounded number of times. */

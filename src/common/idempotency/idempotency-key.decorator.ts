@@ -36,7 +36,7 @@ export function idempotencyContextOf(request: AuthenticatedRequest): Idempotency
   const requestHash = createHash('sha256')
     .update(`${request.method} ${path}\n${canonicalJson(request.body ?? {})}`)
     .digest('hex');
-  return { scope: request.apiKeyName, key, requestHash };
+  return { scope: `${request.tenantId}/${request.apiKeyName}`, key, requestHash };
 }
 
 /** The request's Idempotency-Key as an {@link IdempotencyContext}, or null when it sent none. */

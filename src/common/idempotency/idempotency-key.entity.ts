@@ -10,7 +10,8 @@ import { TransactionEntity } from '../../transactions/transaction.entity.js';
   'num_nonnulls(transaction_id, error_code, response_status) <= 1 AND (response_status IS NULL) = (response_body IS NULL)',
 )
 export class IdempotencyKeyEntity {
-  @PrimaryColumn({ type: 'varchar', length: 64 })
+  /** `<tenant>/<API key name>`. */
+  @PrimaryColumn({ type: 'varchar', length: 129 })
   scope: string;
 
   @PrimaryColumn({ type: 'varchar', length: 255 })

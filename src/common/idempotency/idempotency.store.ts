@@ -3,6 +3,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { DomainError } from '../errors/domain-error.js';
 import { isErrorCode } from '../errors/error-codes.js';
 import type { IdempotencyContext } from './idempotency-key.decorator.js';
+import { WalletMetrics } from '../../observability/wallet-metrics.js';
 
 export interface StoredResponse<T> {
   status: number;
@@ -33,7 +34,10 @@ export function refusalFrom(code: string, detail: string | null): DomainError {
  */
 @Injectable()
 export class IdempotencyStore {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly metrics: WalletMetrics,
+  ) {}
 
   async runOnce<T>(
     context: IdempotencyContext | null,
@@ -92,6 +96,8 @@ export class IdempotencyStore {
       [context.scope, context.key],
     );
     if (record.request_hash !== context.requestHash) throw keyReused();
+    // Wallet creation is the store's only user today; give runOnce an operation name when another POST uses it.
+    this.metrics.idempotencyReplayed('wallet_create');
     if (record.error_code) throw refusalFrom(record.error_code, record.error_detail);
     return { status: record.response_status, body: record.response_body as T, replayed: true };
   }
