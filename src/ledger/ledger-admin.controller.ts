@@ -2,7 +2,6 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiKeyAuth } from '../common/auth/api-key-auth.decorator.js';
 import { RequireScope } from '../common/auth/api-key.guard.js';
-import { ApiProblemResponses } from '../common/http/api-problem-responses.js';
 import { LEDGER_REPORT_EXAMPLES, LedgerReportDto } from './dto/ledger-report.dto.js';
 import { LedgerVerifier } from './ledger-verifier.js';
 
