@@ -20,10 +20,10 @@ class CheckStatusDto {
 /** Terminus' answer when every check passed. */
 class HealthDto {
   @ApiProperty({ enum: ['ok'] }) status: 'ok';
-  @ApiProperty({ type: 'object', additionalProperties: { $ref: getSchemaPath(CheckStatusDto) }, example: { database: { status: 'up' }, migrations: { status: 'up' } } })
+  @ApiProperty({ type: 'object', maxProperties: 10, additionalProperties: { $ref: getSchemaPath(CheckStatusDto) }, example: { database: { status: 'up' }, migrations: { status: 'up' } } })
   info: Record<string, CheckStatusDto>;
-  @ApiProperty({ type: 'object', additionalProperties: { type: 'object' }, example: {} }) error: Record<string, unknown>;
-  @ApiProperty({ type: 'object', additionalProperties: { $ref: getSchemaPath(CheckStatusDto) }, example: { database: { status: 'up' }, migrations: { status: 'up' } } })
+  @ApiProperty({ type: 'object', maxProperties: 10, additionalProperties: { type: 'object' }, example: {} }) error: Record<string, unknown>;
+  @ApiProperty({ type: 'object', maxProperties: 10, additionalProperties: { $ref: getSchemaPath(CheckStatusDto) }, example: { database: { status: 'up' }, migrations: { status: 'up' } } })
   details: Record<string, CheckStatusDto>;
 }
 
@@ -31,7 +31,7 @@ const notReady = (description: string) =>
   ApiResponse({
     status: 503,
     description: `SERVICE_UNAVAILABLE: ${description}. The detail names the failing checks; Retry-After is set.`,
-    headers: { 'Retry-After': { description: 'Seconds to wait before asking again', schema: { type: 'integer' } } },
+    headers: { 'Retry-After': { description: 'Seconds to wait before asking again', schema: { type: 'integer', format: 'int32', minimum: 1, maximum: 3600 } } },
     content: { 'application/problem+json': { schema: { $ref: getSchemaPath(ProblemDto) } } },
   });
 

@@ -52,7 +52,7 @@ export class HoldsController {
   }
 
   @Get('holds/:id')
-  @ApiOperation({ summary: 'Get a hold' })
+  @ApiOperation({ summary: 'Get a hold', description: 'From expiresAt on, an unreleased hold reads expired and no longer counts.' })
   @ApiOkResponse({ type: HoldDto })
   @ApiProblemResponses(400, 404)
   get(@Tenant() tenantId: string, @Param('id', uuidParam('id')) id: string): Promise<HoldDto> {
@@ -60,7 +60,10 @@ export class HoldsController {
   }
 
   @Get('wallets/:id/holds')
-  @ApiOperation({ summary: "A wallet's holds, newest first, a page at a time" })
+  @ApiOperation({
+    summary: "A wallet's holds, newest first, a page at a time",
+    description: 'Optionally of one `status`; pass `nextCursor` as `cursor` for the next page (null on the last).',
+  })
   @ApiOkResponse({ type: HoldPageDto })
   @ApiProblemResponses(400, 404)
   list(@Tenant() tenantId: string, @Param('id', uuidParam('id')) walletId: string, @Query() query: HoldsQuery): Promise<HoldPageDto> {
@@ -92,7 +95,10 @@ export class HoldsController {
 
   @Post('holds/:id/void')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Release a hold without moving money' })
+  @ApiOperation({
+    summary: 'Release a hold without moving money',
+    description: 'The held amount becomes available again. A hold that is not active answers 409 HOLD_NOT_ACTIVE.',
+  })
   @ApiBody({ required: false, description: 'No fields: send no body or {}', schema: { type: 'object', maxProperties: 0 } })
   @ApiIdempotencyKey()
   @ApiOkResponse({ type: HoldDto })

@@ -46,9 +46,13 @@ export class ReportsController {
   @ApiProduces('text/csv')
   @ApiOkResponse({
     description: 'The report as a CSV attachment (Content-Disposition: attachment; filename="monthly-report-YYYY-MM-CUR.csv")',
-    content: { 'text/csv': { schema: { type: 'string' }, example: MONTHLY_REPORT_CSV_EXAMPLE } },
+    // No schema: a streamed CSV has no length bound to declare (one row per wallet and prefix).
+    content: { 'text/csv': { example: MONTHLY_REPORT_CSV_EXAMPLE } },
     headers: {
-      'Content-Disposition': { description: 'attachment; filename="monthly-report-2026-11-EUR.csv"', schema: { type: 'string' } },
+      'Content-Disposition': {
+        description: 'attachment; filename="monthly-report-2026-11-EUR.csv"',
+        schema: { type: 'string', maxLength: 100, pattern: '^attachment; filename="monthly-report-[0-9]{4}-[0-9]{2}-[A-Z]{3}\\.csv"$' },
+      },
     },
   })
   @ApiProblemResponses(400)

@@ -47,7 +47,8 @@ export class StatementsController {
     description: 'The statement, as JSON or (Accept: text/csv) as a streamed CSV attachment',
     content: {
       'application/json': { schema: { $ref: getSchemaPath(StatementDto) } },
-      'text/csv': { schema: { type: 'string' }, example: STATEMENT_CSV_EXAMPLE },
+      // No schema: a streamed CSV has no length bound to declare (as many rows as the period has).
+      'text/csv': { example: STATEMENT_CSV_EXAMPLE },
     },
   })
   @ApiProblemResponses(400, 404)

@@ -31,7 +31,10 @@ export class MovementsController {
 
   @Post('wallets/:id/deposits')
   @HttpCode(201)
-  @ApiOperation({ summary: 'Top up a wallet with money from outside (card, bank transfer)' })
+  @ApiOperation({
+    summary: 'Top up a wallet with money from outside (card, bank transfer)',
+    description: 'Posts the amount to the wallet against the account world:<CUR>. Send an Idempotency-Key to make retries safe.',
+  })
   @ApiIdempotencyKey()
   @ApiCreatedResponse({ type: TransactionDto })
   @ApiProblemResponses(400, 404, 409, 413, 415, 422)
@@ -49,7 +52,10 @@ export class MovementsController {
 
   @Post('wallets/:id/withdrawals')
   @HttpCode(201)
-  @ApiOperation({ summary: 'Pay money out of a wallet to the outside world' })
+  @ApiOperation({
+    summary: 'Pay money out of a wallet to the outside world',
+    description: 'Refused with 422 INSUFFICIENT_FUNDS when available would go below −overdraftLimit. Send an Idempotency-Key to make retries safe.',
+  })
   @ApiIdempotencyKey()
   @ApiCreatedResponse({ type: TransactionDto })
   @ApiProblemResponses(400, 404, 409, 413, 415, 422)
@@ -67,7 +73,10 @@ export class MovementsController {
 
   @Post('transfers')
   @HttpCode(201)
-  @ApiOperation({ summary: 'Move money from one wallet to another of the same currency' })
+  @ApiOperation({
+    summary: 'Move money from one wallet to another of the same currency',
+    description: 'Posts as one double-entry transaction: both sides or neither. Send an Idempotency-Key to make retries safe.',
+  })
   @ApiIdempotencyKey()
   @ApiCreatedResponse({ type: TransactionDto })
   @ApiProblemResponses(400, 404, 409, 413, 415, 422)
@@ -107,7 +116,7 @@ export class MovementsController {
   }
 
   @Get('transactions/:id')
-  @ApiOperation({ summary: 'Get a transaction with its entries' })
+  @ApiOperation({ summary: 'Get a transaction with its entries', description: 'The entries are signed and sum to zero.' })
   @ApiOkResponse({ type: TransactionDto })
   @ApiProblemResponses(400, 404)
   getTransaction(@Tenant() tenantId: string, @Param('id', uuidParam('id')) id: string): Promise<TransactionDto> {
@@ -115,7 +124,10 @@ export class MovementsController {
   }
 
   @Get('wallets/:id/transactions')
-  @ApiOperation({ summary: "A wallet's transactions, a page at a time" })
+  @ApiOperation({
+    summary: "A wallet's transactions, a page at a time",
+    description: 'Up to `limit` transactions; pass `nextCursor` as `cursor` for the next page (null on the last).',
+  })
   @ApiOkResponse({ type: TransactionPageDto })
   @ApiProblemResponses(400, 404)
   history(@Tenant() tenantId: string, @Param('id', uuidParam('id')) walletId: string, @Query() query: HistoryQuery): Promise<TransactionPageDto> {

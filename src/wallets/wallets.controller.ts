@@ -21,7 +21,10 @@ export class WalletsController {
 
   @Post()
   @HttpCode(201)
-  @ApiOperation({ summary: 'Create a wallet for an owner in one currency' })
+  @ApiOperation({
+    summary: 'Create a wallet for an owner in one currency',
+    description: 'One wallet per owner and currency: a second one answers 409 WALLET_ALREADY_EXISTS. It starts active with a zero balance.',
+  })
   @ApiIdempotencyKey()
   @ApiCreatedResponse({ type: WalletDto })
   @ApiProblemResponses(400, 409, 413, 415, 422)
@@ -38,7 +41,7 @@ export class WalletsController {
   }
 
   @Get()
-  @ApiOperation({ summary: "List an owner's wallets" })
+  @ApiOperation({ summary: "List an owner's wallets", description: 'Every wallet of `ownerId` (one per currency), in `data`.' })
   @ApiOkResponse({ type: WalletListDto })
   @ApiProblemResponses(400)
   async list(@Tenant() tenantId: string, @Query() query: ListWalletsQuery): Promise<WalletListDto> {
@@ -46,7 +49,10 @@ export class WalletsController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'Get a wallet with its balance, held and available amounts' })
+  @ApiOperation({
+    summary: 'Get a wallet with its balance, held and available amounts',
+    description: 'available = balance − held; amounts in minor units of the wallet currency.',
+  })
   @ApiOkResponse({ type: WalletDto })
   @ApiProblemResponses(400, 404)
   get(@Tenant() tenantId: string, @Param('id', uuidParam('id')) id: string): Promise<WalletDto> {
@@ -54,7 +60,10 @@ export class WalletsController {
   }
 
   @Patch(':id')
-  @ApiOperation({ summary: 'Freeze, unfreeze or close a wallet; change its overdraft limit or metadata' })
+  @ApiOperation({
+    summary: 'Freeze, unfreeze or close a wallet; change its overdraft limit or metadata',
+    description: 'Only the fields sent change. A frozen or closed wallet refuses money movements (422 WALLET_NOT_ACTIVE).',
+  })
   @ApiOkResponse({ type: WalletDto })
   @ApiProblemResponses(400, 404, 413, 415, 422)
   update(@Tenant() tenantId: string, @Param('id', uuidParam('id')) id: string, @Body() body: UpdateWalletDto): Promise<WalletDto> {

@@ -1,49 +1,52 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { LEDGER_CHECKS, type LedgerCheck, type LedgerCheckResult, type LedgerDrift, type LedgerReport } from '../ledger-verifier.js';
+import { DRIFT_LIMIT_PER_CHECK, LEDGER_CHECKS, type LedgerCheck, type LedgerCheckResult, type LedgerDrift, type LedgerReport } from '../ledger-verifier.js';
 
 const CHECK_NAMES = Object.keys(LEDGER_CHECKS) as LedgerCheck[];
 const DECIMAL = '^-?[0-9]+$';
+/** A sign and up to 39 digits: any sum of bigint balances a ledger can hold. */
+const DECIMAL_MAX_LENGTH = 40;
 
 export class LedgerCountsDto {
-  @ApiProperty({ type: 'integer', minimum: 0, example: 1204 }) wallets: number;
-  @ApiProperty({ type: 'integer', minimum: 0, example: 58210 }) transactions: number;
-  @ApiProperty({ type: 'integer', minimum: 0, example: 116420 }) entries: number;
-  @ApiProperty({ type: 'integer', minimum: 0, example: 3120 }) holds: number;
+  @ApiProperty({ type: 'integer', format: 'int64', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, example: 1204 }) wallets: number;
+  @ApiProperty({ type: 'integer', format: 'int64', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, example: 58210 }) transactions: number;
+  @ApiProperty({ type: 'integer', format: 'int64', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, example: 116420 }) entries: number;
+  @ApiProperty({ type: 'integer', format: 'int64', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, example: 3120 }) holds: number;
 }
 
 export class LedgerCheckResultDto implements LedgerCheckResult {
   @ApiProperty({ enum: CHECK_NAMES }) check: LedgerCheck;
   @ApiProperty({ description: 'The invariant, and what expected and actual mean for it', maxLength: 500 }) description: string;
-  @ApiProperty({ type: 'integer', minimum: 0, description: 'All drift this check found (the list shows at most driftLimitPerCheck)' })
+  @ApiProperty({ type: 'integer', format: 'int64', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'All drift this check found (the list shows at most driftLimitPerCheck)' })
   driftCount: number;
 }
 
 export class LedgerDriftDto implements LedgerDrift {
   @ApiProperty({ enum: CHECK_NAMES, example: 'wallet_balance_equals_entries' }) check: LedgerCheck;
-  @ApiProperty({ description: 'Wallet, transaction or hold id; a currency code for currency_entries_sum_to_zero', example: '0b6f4f38-8e39-4b8f-9a55-3f3f8f1f2a10' })
+  @ApiProperty({ maxLength: 36, description: 'Wallet, transaction or hold id; a currency code for currency_entries_sum_to_zero', example: '0b6f4f38-8e39-4b8f-9a55-3f3f8f1f2a10' })
   id: string;
   @ApiProperty({
     type: 'string',
     nullable: true,
     pattern: DECIMAL,
+    maxLength: DECIMAL_MAX_LENGTH,
     example: '12500',
     description: 'Recomputed from the source of truth, minor units as a decimal string (sums may exceed 2^53); null when that row is missing',
   })
   expected: string | null;
-  @ApiProperty({ type: 'string', nullable: true, pattern: DECIMAL, example: '12501', description: 'Stored, as a decimal string; null when that row is missing' })
+  @ApiProperty({ type: 'string', nullable: true, pattern: DECIMAL, maxLength: DECIMAL_MAX_LENGTH, example: '12501', description: 'Stored, as a decimal string; null when that row is missing' })
   actual: string | null;
   @ApiProperty({ example: 'balance 12501; its entries sum to 12500', maxLength: 500 }) detail: string;
 }
 
 export class LedgerReportDto implements LedgerReport {
-  @ApiProperty({ format: 'date-time', description: 'When the checking transaction began (database clock); every check reads the snapshot taken right after' }) checkedAt: string;
+  @ApiProperty({ format: 'date-time', maxLength: 35, description: 'When the checking transaction began (database clock); every check reads the snapshot taken right after' }) checkedAt: string;
   @ApiProperty({ description: 'true when no check found drift' }) ok: boolean;
-  @ApiProperty({ type: 'integer', minimum: 0, example: 412 }) durationMs: number;
+  @ApiProperty({ type: 'integer', format: 'int64', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, example: 412 }) durationMs: number;
   @ApiProperty({ type: LedgerCountsDto }) counts: LedgerCountsDto;
-  @ApiProperty({ type: 'integer', minimum: 0, description: 'Sum of the checks’ driftCount' }) driftCount: number;
-  @ApiProperty({ type: 'integer', example: 100 }) driftLimitPerCheck: number;
-  @ApiProperty({ type: [LedgerCheckResultDto], description: 'Every check, in order, with how much drift it found' }) checks: LedgerCheckResultDto[];
-  @ApiProperty({ type: [LedgerDriftDto], description: 'Ordered by check, then id; at most driftLimitPerCheck per check' }) drift: LedgerDriftDto[];
+  @ApiProperty({ type: 'integer', format: 'int64', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'Sum of the checks’ driftCount' }) driftCount: number;
+  @ApiProperty({ type: 'integer', format: 'int32', minimum: 1, maximum: DRIFT_LIMIT_PER_CHECK, example: DRIFT_LIMIT_PER_CHECK }) driftLimitPerCheck: number;
+  @ApiProperty({ type: [LedgerCheckResultDto], maxItems: CHECK_NAMES.length, description: 'Every check, in order, with how much drift it found' }) checks: LedgerCheckResultDto[];
+  @ApiProperty({ type: [LedgerDriftDto], maxItems: CHECK_NAMES.length * DRIFT_LIMIT_PER_CHECK, description: 'Ordered by check, then id; at most driftLimitPerCheck per check' }) drift: LedgerDriftDto[];
 }
 
 const checksWith = (found: Partial<Record<LedgerCheck, number>>) =>

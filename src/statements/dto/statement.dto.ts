@@ -9,7 +9,7 @@ const signedMoney = (description: string, example: number) =>
   ApiProperty({ type: 'integer', format: 'int64', minimum: -MAX_AMOUNT_MINOR, maximum: MAX_AMOUNT_MINOR, description, example });
 
 export class StatementEntryDto {
-  @ApiProperty({ type: 'integer', format: 'int64', minimum: 1, example: 18234, description: 'Ledger entry number: it only grows, and orders the statement' })
+  @ApiProperty({ type: 'integer', format: 'int64', minimum: 1, maximum: Number.MAX_SAFE_INTEGER, example: 18234, description: 'Ledger entry number: it only grows, and orders the statement' })
   entryId: number;
 
   @ApiProperty({ format: 'date-time', example: '2026-11-03T09:15:27.120Z' })
