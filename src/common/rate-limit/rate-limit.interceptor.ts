@@ -16,8 +16,9 @@ export const RATE_LIMITER = Symbol('RATE_LIMITER');
 export class RateLimitInterceptor implements NestInterceptor {
   constructor(@Inject(RATE_LIMITER) private readonly limiter: RateLimiter | null) {}
 
-  async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
-    if (this.limiter && context.getType() === 'http') await this.limiter.check(context);
-    return next.handle();
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> | Promise<Observable<unknown>> {
+    // With limits off (the default) this stays synchronous: no promise on every request's path.
+    if (!this.limiter || context.getType() !== 'http') return next.handle();
+    return this.limiter.check(context).then(() => next.handle());
   }
 }
