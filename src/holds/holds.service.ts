@@ -63,7 +63,7 @@ export class HoldsService {
   }
 
   async get(tenantId: string, id: string): Promise<HoldDto> {
-    const [row] = await this.dataSource.query('SELECT hold_document(id) AS doc FROM holds WHERE id = $1 AND tenant_id = $2', [id, tenantId]);
+    const [row] = await this.dataSource.query('SELECT to_jsonb(h) AS doc FROM holds h WHERE h.id = $1 AND h.tenant_id = $2', [id, tenantId]);
     if (!row?.doc) throw holdNotFound(id);
     return toHoldDto(row.doc as HoldDocument, this.clock.now());
   }
