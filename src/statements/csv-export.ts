@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Response } from 'express';
-import { Transform, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { type Readable, Transform, type TransformCallback } from 'node:stream';
+import { finished, pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import QueryStream from 'pg-query-stream';
 import { DataSource } from 'typeorm';
@@ -98,9 +98,21 @@ export class ExportSession {
     const committed = this.db.query('COMMIT');
     // When the delivery fails first, the connection is dropped and this COMMIT fails with it: nothing to report.
     committed.catch(() => undefined);
-    this.delivery = pipeline(rows, new CsvRows(shape), response);
+    this.delivery = deliver(rows, shape, response, committed);
     await Promise.race([committed, this.delivery]);
   }
+}
+
+/**
+ * Streams the rows into the response, but sends its end (the last chunk) only once the snapshot's COMMIT is
+ * answered: a short export can be produced faster than its COMMIT, and a client that has the whole body
+ * must find the connection's transaction over. A failed COMMIT cuts the response instead.
+ */
+async function deliver<Row>(rows: Readable, shape: CsvShape<Row>, response: Response, committed: Promise<unknown>): Promise<void> {
+  await pipeline(rows, new CsvRows(shape), response, { end: false });
+  await committed;
+  response.end();
+  await finished(response);
 }
 
 /** Runs CSV exports on their own pooled connection, in a read-only REPEATABLE READ transaction. */
