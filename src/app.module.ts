@@ -4,6 +4,7 @@ import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { createHash } from 'node:crypto';
 import { LoggerModule } from 'nestjs-pino';
+import { DataSource } from 'typeorm';
 import { ApiKeyStore } from './api-keys/api-key-store.js';
 import { Clock } from './common/clock/clock.js';
 import { API_KEYS, ApiKeyGuard } from './common/auth/api-key.guard.js';
@@ -15,6 +16,7 @@ import { RateLimitModule } from './common/rate-limit/rate-limit.module.js';
 import { DEVELOPMENT_API_KEYS, parseApiKeys } from './config/api-keys.js';
 import { Environment, validateEnvironment } from './config/environment.js';
 import { databaseOptions } from './database/database-options.js';
+import { runMigrationsExclusively } from './database/run-migrations.js';
 import { BatchesModule } from './batches/batches.module.js';
 import { HoldsModule } from './holds/holds.module.js';
 import { HealthModule } from './health/health.module.js';
@@ -57,10 +59,19 @@ export class AppModule {
               lockTimeoutMs: config.get('DB_LOCK_TIMEOUT_MS', { infer: true }),
               statementTimeoutMs: config.get('DB_STATEMENT_TIMEOUT_MS', { infer: true }),
             }),
-            // Migrations run before the app listens, so "ready" always means "schema is current".
-            migrationsRun: true,
-            migrationsTransactionMode: 'each',
           }),
+          // Migrations run before the app listens, so "ready" always means "schema is current"; under an
+          // advisory lock, so replicas booting together apply each migration once.
+          dataSourceFactory: async (dataSourceOptions) => {
+            const dataSource = await new DataSource(dataSourceOptions!).initialize();
+            try {
+              await runMigrationsExclusively(dataSource);
+            } catch (error) {
+              await dataSource.destroy().catch(() => undefined);
+              throw error;
+            }
+            return dataSource;
+          },
         }),
         IdempotencyModule,
         WalletsModule,

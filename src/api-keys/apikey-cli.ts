@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { exitAfterFlush, withCliDataSource } from '../database/cli-data-source.js';
+import { runMigrationsExclusively } from '../database/run-migrations.js';
 import { SCOPES, type Scope } from './api-key.entity.js';
 import { storedKeys } from './api-key-store.js';
 
@@ -42,7 +43,7 @@ async function main(argv: string[]): Promise<number> {
     const input = { tenantId: option(values, 'tenant'), name: option(values, 'name'), scopes: scopesFrom(values.scopes) };
     return withCliDataSource(async (dataSource) => {
       // A fresh database gets its schema first, as the service would at boot.
-      await dataSource.runMigrations({ transaction: 'each' });
+      await runMigrationsExclusively(dataSource);
       const created = await storedKeys.create(dataSource, input);
       console.log(`created key ${created.id} "${input.name}" for tenant ${input.tenantId} with ${input.scopes.join(', ')}`);
       console.log(`secret (shown once, store it now): ${created.secret}`);

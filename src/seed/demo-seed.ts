@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { storedKeys } from '../api-keys/api-key-store.js';
+import { runMigrationsExclusively } from '../database/run-migrations.js';
 import { buildDemoPlan, DEMO_TENANTS, type DemoPlan, type PlannedOp } from './demo-plan.js';
 
 /**
@@ -62,7 +63,7 @@ const DEFAULT_BATCH_SIZE = 200;
 export async function seedDemoData(dataSource: DataSource, options: SeedOptions): Promise<SeedResult> {
   const startedAt = performance.now();
   const log = options.log ?? (() => undefined);
-  const applied = await dataSource.runMigrations({ transaction: 'each' });
+  const applied = await runMigrationsExclusively(dataSource);
   if (applied.length > 0) log(`applied migrations: ${applied.map((m) => m.name).join(', ')}`);
 
   const existing: { tenant_id: string; wallets: number }[] = await dataSource.query(

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { databaseOptions } from '../../src/database/database-options.js';
+import { runMigrationsExclusively } from '../../src/database/run-migrations.js';
 
 /** The migrated database every test database is copied from. */
 export const TEMPLATE_DATABASE = 'wallet_test_template';
@@ -34,7 +35,7 @@ export async function ensureTemplate(serverUrl: string): Promise<void> {
         }),
       );
       await dataSource.initialize();
-      await dataSource.runMigrations({ transaction: 'each' });
+      await runMigrationsExclusively(dataSource);
       await dataSource.destroy();
       await admin.query(`ALTER DATABASE ${TEMPLATE_DATABASE}_building RENAME TO ${TEMPLATE_DATABASE}`);
     }
