@@ -956,6 +956,7 @@ export interface components {
             entryId: number;
             /**
              * Format: date-time
+             * @description When the entry reached the wallet: never earlier than the wallet's previous entry, so time and entryId agree
              * @example 2026-11-03T09:15:27.120Z
              */
             createdAt: string;

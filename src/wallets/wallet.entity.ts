@@ -56,4 +56,8 @@ export class WalletEntity {
 
   @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
   updatedAt: Date;
+
+  /** The stamp of the wallet's last entry: the next one is stamped no earlier (write_legs), so entries keep ledger order in time. */
+  @Column({ name: 'last_entry_at', type: 'timestamptz', nullable: true })
+  lastEntryAt: Date | null;
 }

@@ -401,6 +401,45 @@ describe('statements, balances in time and monthly reports (e2e)', () => {
     });
   });
 
+  describe('entries stay in ledger order in time', () => {
+    // Two movements on one wallet read the clock before waiting for its row lock, and may get the lock in
+    // the other order: the later entry would then carry the earlier time. The clock replays that order.
+    const EARLY = at('2024-04-01T12:00:00.000Z');
+    const LATE = at('2024-04-01T12:00:00.005Z');
+    const BETWEEN = '2024-04-01T12:00:00.002Z';
+
+    it('a movement timed before the wallet\'s last entry is stamped at that entry\'s time; its transaction keeps its own', async () => {
+      const w = await newWallet();
+      const other = await newWallet();
+      clockAt(LATE);
+      await deposit(w, 1_000, { reference: 'locked first' });
+      clockAt(EARLY);
+      const second = await deposit(w, 250, { reference: 'locked second' });
+      const third = await transfer(w, other, 100, { reference: 'locked third' });
+      realClock();
+
+      expect(second.createdAt).toBe(EARLY.toISOString());
+      const all = (await statement(w).expect(200)).body;
+      expect(all.entries.map((e: any) => [e.reference, e.createdAt])).toEqual([
+        ['locked first', LATE.toISOString()],
+        ['locked second', LATE.toISOString()],
+        ['locked third', LATE.toISOString()],
+      ]);
+      // The other wallet's own first entry keeps the movement's time: each wallet keeps its own order.
+      expect((await statement(other).expect(200)).body.entries.map((e: any) => e.createdAt)).toEqual([EARLY.toISOString()]);
+      expect(third.createdAt).toBe(EARLY.toISOString());
+
+      // Cut between the two clock readings: nothing had reached the wallet yet, and the chain holds.
+      const after = (await statement(w, { from: BETWEEN }).expect(200)).body;
+      expect(after).toMatchObject({ openingBalance: 0, closingBalance: 1_150 });
+      expectConsistent(after);
+      const before = (await statement(w, { to: BETWEEN }).expect(200)).body;
+      expect(before).toMatchObject({ openingBalance: 0, closingBalance: 0, entries: [] });
+      expect((await balanceAt(w, { at: BETWEEN }).expect(200)).body.balance).toBe(0);
+      expect((await balanceAt(w, { at: LATE.toISOString() }).expect(200)).body.balance).toBe(1_150);
+    });
+  });
+
   describe('holds in the past', () => {
     it('held counts a hold from its placing until it is captured, voided or expires', async () => {
       const w = await newWallet();

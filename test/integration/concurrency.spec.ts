@@ -1,3 +1,4 @@
+import { expectLedgerInvariants } from '../support/ledger-invariants.js';
 import { AUTH, fundedWallet, startTestApp, TestApp } from '../support/test-app.js';
 
 /**
@@ -125,5 +126,7 @@ describe('money under concurrency', () => {
     expect(negative.rows).toEqual([]);
     const unbalanced = await t.db.pool.query('SELECT transaction_id FROM entries GROUP BY transaction_id HAVING sum(amount) <> 0');
     expect(unbalanced.rows).toEqual([]);
+    // 300 requests on 12 wallets at once: lock order and clock order differ, stamps must still follow ledger order
+    await expectLedgerInvariants(t.db.pool);
   });
 });

@@ -6,7 +6,7 @@ import type pg from 'pg';
  * own self-check: per currency all entries sum to zero, each transaction balances, each wallet's balance
  * is the sum of its entries and its last balance_after, `held` is the sum of its active holds, nobody is
  * below −overdraftLimit, captures match their holds, refunds their originals (and run back along them),
- * and no hold was captured or voided at or after its expiry.
+ * no hold was captured or voided at or after its expiry, and each wallet's entries are stamped in ledger order.
  */
 export async function expectLedgerInvariants(pool: pg.Pool): Promise<void> {
   const q = async (sql: string) => (await pool.query(sql)).rows;
@@ -34,6 +34,12 @@ export async function expectLedgerInvariants(pool: pg.Pool): Promise<void> {
     await q(`SELECT t.id FROM transactions t
                LEFT JOIN (SELECT refund_of, sum(amount) AS total FROM transactions WHERE type = 'refund' GROUP BY refund_of) r ON r.refund_of = t.id
               WHERE t.refunded_amount <> coalesce(r.total, 0) OR t.refunded_amount > t.amount`),
+  ).toEqual([]);
+  // a wallet's entries are stamped in ledger order (statements cut periods by time and chain balances by id)
+  expect(
+    await q(`SELECT wallet_id, id FROM (SELECT wallet_id, id, created_at, lag(created_at) OVER (PARTITION BY wallet_id ORDER BY id) AS previous_at
+                                          FROM entries WHERE wallet_id IS NOT NULL) x
+              WHERE created_at < previous_at`),
   ).toEqual([]);
   // a refund runs backwards along its original: same currency, sides swapped
   expect(

@@ -12,7 +12,11 @@ export class StatementEntryDto {
   @ApiProperty({ type: 'integer', format: 'int64', minimum: 1, maximum: Number.MAX_SAFE_INTEGER, example: 18234, description: 'Ledger entry number: it only grows, and orders the statement' })
   entryId: number;
 
-  @ApiProperty({ format: 'date-time', example: '2026-11-03T09:15:27.120Z' })
+  @ApiProperty({
+    format: 'date-time',
+    example: '2026-11-03T09:15:27.120Z',
+    description: "When the entry reached the wallet: never earlier than the wallet's previous entry, so time and entryId agree",
+  })
   createdAt: string;
 
   @ApiProperty({ format: 'uuid', example: '019a5f3c-7d2e-7b41-9c3a-2f5e8d1b6a90' })
