@@ -7,6 +7,9 @@ import type { DataSource, Migration } from 'typeorm';
  */
 export const MIGRATION_LOCK_KEY = 1_764_070_000;
 
+/** How often a runner that finds the lock taken tries again. */
+const MIGRATION_LOCK_RETRY_MS = 200;
+
 /**
  * Applies pending migrations, one process at a time. Several replicas booting together (a scale-up, a
  * rollout racing the migration Job) would otherwise all find the same migration pending and run it side
@@ -16,6 +19,12 @@ export const MIGRATION_LOCK_KEY = 1_764_070_000;
  * The lock is held by a connection of its own, outside the DataSource's pool: a CLI's pool has one
  * connection, which the migrations need. Ending that session releases the lock, also when this process
  * dies half-way.
+ *
+ * A runner polls for the lock (pg_try_advisory_lock) rather than queueing in pg_advisory_lock: a session
+ * blocked in a statement holds a snapshot for as long as it waits, and CREATE INDEX CONCURRENTLY in the
+ * migration that holds the lock waits for every older snapshot to end. Each would wait for the other, in a
+ * cycle PostgreSQL cannot see (the lock is held by another backend than the one building), until
+ * lock_timeout failed the migration.
  */
 export async function runMigrationsExclusively(dataSource: DataSource): Promise<Migration[]> {
   const url = (dataSource.options as { url?: string }).url;
@@ -26,7 +35,9 @@ export async function runMigrationsExclusively(dataSource: DataSource): Promise<
   await lock.connect();
   try {
     // Waits as long as the migration in progress takes: a migration has no upper bound that fits every change.
-    await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    while (!(await lock.query('SELECT pg_try_advisory_lock($1) AS acquired', [MIGRATION_LOCK_KEY])).rows[0].acquired) {
+      await new Promise((resolve) => setTimeout(resolve, MIGRATION_LOCK_RETRY_MS));
+    }
     return await dataSource.runMigrations({ transaction: 'each' });
   } finally {
     await lock.end().catch(() => undefined);

@@ -27,25 +27,29 @@ export const STATEMENT_CSV_COLUMNS = [
 ] as const;
 
 /**
- * The wallet and its balance just before `from`: the running balance of its last entry (in ledger order)
- * stamped before `from`. The (wallet_id, id) index is walked backwards from the newest entry.
+ * The wallet and its balance just before `from`: the running balance of its last entry stamped before
+ * `from`. A wallet's stamps follow ledger order (write_legs), so the newest by (created_at, id) is the last
+ * in ledger order, one step down the (wallet_id, created_at, id) index however long the history.
  * $1 wallet, $2 from, $3 tenant (another tenant's wallet is not found).
  */
 const OPENING_SQL = `
   SELECT w.currency,
          coalesce((SELECT e.balance_after FROM entries e
                     WHERE e.wallet_id = w.id AND e.created_at < $2
-                    ORDER BY e.id DESC LIMIT 1), 0) AS opening_balance
+                    ORDER BY e.created_at DESC, e.id DESC LIMIT 1), 0) AS opening_balance
     FROM wallets w
    WHERE w.id = $1 AND w.tenant_id = $3`;
 
-/** The wallet's entries stamped in [$2, $3), in ledger order, at most $4 (NULL: all). */
+/**
+ * The wallet's entries stamped in [$2, $3), in ledger order, at most $4 (NULL: all). (created_at, id) is
+ * ledger order and the index's order, so even a year-long export streams without a sort.
+ */
 const ENTRIES_SQL = `
   SELECT e.id AS entry_id, e.created_at, e.transaction_id, t.type, t.reference, t.description, e.amount, e.balance_after
     FROM entries e
     JOIN transactions t ON t.id = e.transaction_id
    WHERE e.wallet_id = $1 AND e.created_at >= $2 AND e.created_at < $3
-   ORDER BY e.id
+   ORDER BY e.created_at, e.id
    LIMIT $4`;
 
 /** Both in one statement (one snapshot, one round trip); no row when the wallet does not exist. */
@@ -54,7 +58,7 @@ const STATEMENT_SQL = `
   SELECT wallet.currency, wallet.opening_balance, line.*
     FROM wallet
     LEFT JOIN (${ENTRIES_SQL}) line ON true
-   ORDER BY line.entry_id`;
+   ORDER BY line.created_at, line.entry_id`;
 
 /**
  * Balance, held and available as they stood at $2: the running balance of the last entry stamped at or
@@ -64,7 +68,7 @@ const BALANCE_AT_SQL = `
   SELECT w.currency,
          coalesce((SELECT e.balance_after FROM entries e
                     WHERE e.wallet_id = w.id AND e.created_at <= $2
-                    ORDER BY e.id DESC LIMIT 1), 0) AS balance,
+                    ORDER BY e.created_at DESC, e.id DESC LIMIT 1), 0) AS balance,
          (SELECT coalesce(sum(h.amount), 0) FROM holds h
            WHERE h.wallet_id = w.id AND h.created_at <= $2
              AND (h.released_at IS NULL OR h.released_at > $2)

@@ -4,7 +4,7 @@ import { TransactionEntity } from './transaction.entity.js';
 
 /** One leg of a transaction: a signed amount on a wallet or on a system account (`world:EUR`, `revenue:EUR`). */
 @Entity({ name: 'entries' })
-@Index('entries_wallet_id_id_idx', ['walletId', 'id'], { where: 'wallet_id IS NOT NULL' })
+@Index('entries_wallet_id_created_at_idx', ['walletId', 'createdAt', 'id'], { where: 'wallet_id IS NOT NULL' })
 @Index('entries_transaction_id_idx', ['transactionId'])
 @Check('entries_amount_check', 'amount <> 0 AND amount BETWEEN -9007199254740991 AND 9007199254740991')
 @Check('entries_wallet_xor_account', '(wallet_id IS NULL) <> (account IS NULL)')

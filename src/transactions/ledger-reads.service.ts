@@ -21,14 +21,16 @@ export class LedgerReadsService {
   }
 
   /**
-   * A wallet's transactions, newest first by default. Pages are keyed on the wallet's entry id, which
-   * only grows, so a page never repeats or skips a transaction while new ones are posted.
+   * A wallet's transactions, newest first by default. Pages are keyed on the wallet's entries in ledger
+   * order, which new postings only extend, so a page never repeats or skips a transaction meanwhile.
    */
   async history(tenantId: string, walletId: string, query: HistoryQuery): Promise<TransactionPageDto> {
     const descending = query.order !== 'asc';
     const list = `${walletId}:${query.order}`;
     const afterEntryId = query.cursor !== undefined ? this.cursors.decode(list, query.cursor) : null;
-    // Two fixed spellings rather than a CASE, so PostgreSQL walks the (wallet_id, id) index in order.
+    // Two fixed spellings rather than a CASE, so PostgreSQL walks the (wallet_id, created_at, id) index in
+    // order. (created_at, id) is ledger order on a wallet (write_legs stamps it so); the cursor names the last
+    // entry shown, and the page goes on from that entry's place in it.
     const [direction, comparison] = descending ? ['DESC', '<'] : ['ASC', '>'];
     const rows: { entry_id: string; doc: TransactionDocument | null }[] = await this.dataSource.query(
       `WITH wallet AS (SELECT id FROM wallets WHERE id = $1 AND tenant_id = $7)
@@ -41,8 +43,8 @@ export class LedgerReadsService {
               AND ($2::text IS NULL OR t.type = $2)
               AND ($3::timestamptz IS NULL OR e.created_at >= $3)
               AND ($4::timestamptz IS NULL OR e.created_at < $4)
-              AND ($5::bigint IS NULL OR e.id ${comparison} $5)
-            ORDER BY e.id ${direction}
+              AND ($5::bigint IS NULL OR (e.created_at, e.id) ${comparison} (SELECT c.created_at, c.id FROM entries c WHERE c.id = $5))
+            ORDER BY e.created_at ${direction}, e.id ${direction}
             LIMIT $6
          ) page ON true`,
       [walletId, query.type ?? null, query.from ?? null, query.to ?? null, afterEntryId, query.limit + 1, tenantId],

@@ -54,6 +54,7 @@ describe('applying migrations from several processes at once', () => {
     await admin.end();
   });
 
+  // The runners include one that builds an index CONCURRENTLY while the others wait for the lock.
   it('four runners on one empty database: every migration applied exactly once, nobody fails', async () => {
     const url = await emptyDatabase();
     const runners = await Promise.all([1, 2, 3, 4].map(() => dataSourceOn(url)));
@@ -75,14 +76,14 @@ describe('applying migrations from several processes at once', () => {
     await holder.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     try {
       const runner = runMigrationsExclusively(await dataSourceOn(url));
-      // Wait until the runner's lock session is seen queued behind the holder's lock.
+      // Wait until the runner's lock session has asked for the lock (and, the holder having it, been refused).
       for (;;) {
-        const waiting = await holder.query(
+        const asked = await holder.query(
           `SELECT count(*)::int AS n FROM pg_stat_activity
             WHERE datname = current_database() AND application_name = 'wallet-service migrations lock'
-              AND wait_event_type = 'Lock' AND wait_event = 'advisory'`,
+              AND query LIKE '%pg_try_advisory_lock%'`,
         );
-        if (waiting.rows[0].n === 1) break;
+        if (asked.rows[0].n === 1) break;
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
       expect(await appliedNames(url)).toEqual([]);
