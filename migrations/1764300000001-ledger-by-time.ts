@@ -1,7 +1,8 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * A wallet's entries indexed by time: (wallet_id, created_at, id) replaces (wallet_id, id).
+ * The ledger indexed by time: a wallet's entries by (wallet_id, created_at, id), replacing (wallet_id, id),
+ * and transactions by created_at for the monthly report.
  *
  * Statements, `balance?at=` and history pages with from/to cut a wallet's entries by `created_at`; with only
  * (wallet_id, id) PostgreSQL walked every entry the wallet ever had. On a wallet with 1 M entries a one-hour
@@ -13,12 +14,17 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * index. Postings maintain one index per entry, as before (pgbench calling post_movement, 3 interleaved
  * pairs: −5 % on average, inside this machine's ±10 % noise).
  *
+ * The monthly report reads one month of `transactions` by `created_at`: a BRIN index (a few kB: rows are
+ * appended in roughly time order) lets it read that month's pages instead of the whole table, and costs a
+ * posting next to nothing. On 1.2 M transactions: 370 ms → 120–290 ms, and the gap grows with the table.
+ *
  * Built CONCURRENTLY, so a large `entries` table keeps taking postings meanwhile; that cannot run inside a
  * transaction, hence `transaction = false`. A build that failed half-way leaves an invalid index, which
- * the DROP … IF EXISTS clears before the next attempt.
+ * the DROP … IF EXISTS clears before the next attempt. (TypeORM's revert ignores `transaction = false`:
+ * undo it with `undoLastMigration({ transaction: 'none' })`.)
  */
-export class EntriesByWalletAndTime1764300000001 implements MigrationInterface {
-  name = 'EntriesByWalletAndTime1764300000001';
+export class LedgerByTime1764300000001 implements MigrationInterface {
+  name = 'LedgerByTime1764300000001';
   transaction = false;
 
   async up(queryRunner: QueryRunner): Promise<void> {
@@ -27,9 +33,12 @@ export class EntriesByWalletAndTime1764300000001 implements MigrationInterface {
       `CREATE INDEX CONCURRENTLY entries_wallet_id_created_at_idx ON entries (wallet_id, created_at, id) WHERE wallet_id IS NOT NULL`,
     );
     await queryRunner.query(`DROP INDEX CONCURRENTLY IF EXISTS entries_wallet_id_id_idx`);
+    await queryRunner.query(`DROP INDEX CONCURRENTLY IF EXISTS transactions_created_at_brin`);
+    await queryRunner.query(`CREATE INDEX CONCURRENTLY transactions_created_at_brin ON transactions USING brin (created_at)`);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`DROP INDEX CONCURRENTLY IF EXISTS transactions_created_at_brin`);
     await queryRunner.query(`DROP INDEX CONCURRENTLY IF EXISTS entries_wallet_id_id_idx`);
     await queryRunner.query(`CREATE INDEX CONCURRENTLY entries_wallet_id_id_idx ON entries (wallet_id, id) WHERE wallet_id IS NOT NULL`);
     await queryRunner.query(`DROP INDEX CONCURRENTLY IF EXISTS entries_wallet_id_created_at_idx`);
