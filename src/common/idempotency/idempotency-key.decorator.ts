@@ -2,6 +2,7 @@ import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import type { AuthenticatedRequest } from '../auth/api-key.guard.js';
 import { validationFailed } from '../errors/domain-error.js';
+import { refuseHostileInput } from '../validation/validation-pipe.js';
 
 /** What identifies one logical request across retries: who sent it, its key, and a hash of what it asked. */
 export interface IdempotencyContext {
@@ -33,6 +34,9 @@ export function idempotencyContextOf(request: AuthenticatedRequest): Idempotency
     ]);
   }
   const path = request.originalUrl.split('?')[0];
+  // This can run before the body's validation pipe, and canonicalJson recurses: refuse a body nested past
+  // any DTO's depth first, so it is a 400, not a stack overflow.
+  refuseHostileInput(request.body, 'body');
   const requestHash = createHash('sha256')
     .update(`${request.method} ${path}\n${canonicalJson(request.body ?? {})}`)
     .digest('hex');
