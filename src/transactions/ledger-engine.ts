@@ -23,6 +23,13 @@ export type EngineResult =
 export type EngineFunction = 'post_movement' | 'place_hold' | 'capture_hold' | 'void_hold' | 'refund_transaction' | 'post_batch';
 
 const MAX_ATTEMPTS = 3;
+/**
+ * Before a retry: a retry sent at once often meets the same other party still on its way to the row and
+ * deadlocks with it again. A short random pause (growing with the attempt) lets that party finish first.
+ * The failed transaction has already rolled back, so no lock is held while pausing.
+ */
+const RETRY_PAUSE_MIN_MS = 5;
+const RETRY_PAUSE_MAX_MS = 25;
 
 /**
  * Calls one posting SQL function as its own transaction and turns its outcome into a result or a
@@ -59,6 +66,8 @@ export class LedgerEngine {
         this.metrics.postingFailed(type, startedAtMs, error, retrying);
         if (!retrying) throw error;
         this.logger.warn({ attempt, fn, code: (error as { code?: string }).code }, 'retrying after a transient conflict');
+        const pauseMs = attempt * (RETRY_PAUSE_MIN_MS + Math.random() * (RETRY_PAUSE_MAX_MS - RETRY_PAUSE_MIN_MS));
+        await new Promise((resolve) => setTimeout(resolve, pauseMs));
       }
     }
   }
