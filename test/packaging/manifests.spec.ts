@@ -17,6 +17,7 @@ import { DockerfileParser } from 'dockerfile-ast';
 import { validate as lintDockerfile, ValidationSeverity, type ValidatorSettings } from 'dockerfile-utils';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
+import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
 import { Job } from 'kubernetes-models/batch/v1/Job';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
@@ -36,6 +37,7 @@ const COMPOSE_FILE = join(ROOT, 'docker/docker-compose.yml');
 const SHUTDOWN_DEADLINE_SECONDS = 10;
 const PROBE_PATHS = { startupProbe: '/health/startup', readinessProbe: '/health/ready', livenessProbe: '/health/live' } as const;
 const MIGRATE_COMMAND = 'node dist/src/database/migrate.js';
+const LEDGER_VERIFY_COMMAND = 'node dist/src/ledger/verify-cli.js';
 /** Variables of .env.example that belong in the Secret, or nowhere in a cluster (the embedded server). */
 const SECRET_VARIABLES = ['DATABASE_URL', 'API_KEYS', 'CURSOR_SECRET', 'METRICS_TOKEN'];
 const NOT_IN_CLUSTER = /^EMBEDDED_PG_/;
@@ -49,6 +51,7 @@ const MODELS = {
   'v1/Service': { model: Service, module: 'kubernetes-models/v1/Service', type: 'IService' },
   'apps/v1/Deployment': { model: Deployment, module: 'kubernetes-models/apps/v1/Deployment', type: 'IDeployment' },
   'batch/v1/Job': { model: Job, module: 'kubernetes-models/batch/v1/Job', type: 'IJob' },
+  'batch/v1/CronJob': { model: CronJob, module: 'kubernetes-models/batch/v1/CronJob', type: 'ICronJob' },
   'autoscaling/v2/HorizontalPodAutoscaler': {
     model: HorizontalPodAutoscaler,
     module: 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler',
@@ -429,7 +432,13 @@ describe('docker/k8s manifests', () => {
     const job = new Job(one('batch/v1/Job'));
     const podSpec = must(deployment.spec?.template.spec, 'Deployment pod spec');
     const jobPod = must(job.spec?.template.spec, 'Job pod spec');
+    const cronJob = new CronJob(one('batch/v1/CronJob'));
+    const cronPod = must(cronJob.spec?.jobTemplate.spec?.template.spec, 'CronJob pod spec');
     return {
+      cronJob,
+      cronPod,
+      cronContainer: only(cronPod.containers, 'container in the CronJob'),
+      cronLabels: cronJob.spec?.jobTemplate.spec?.template.metadata?.labels,
       deployment,
       job,
       service: new Service(one('v1/Service')),
@@ -459,11 +468,12 @@ describe('docker/k8s manifests', () => {
     expect((startup.periodSeconds ?? 10) * (startup.failureThreshold ?? 3)).toBeGreaterThanOrEqual(60);
   });
 
-  it('Deployment and Job: non-root, read-only, no capabilities, no privilege escalation, seccomp RuntimeDefault', () => {
-    const { podSpec, container, jobPod, jobContainer } = objects();
+  it('Deployment, Job and CronJob: non-root, read-only, no capabilities, no privilege escalation, seccomp RuntimeDefault', () => {
+    const { podSpec, container, jobPod, jobContainer, cronPod, cronContainer } = objects();
     for (const [what, pod, c] of [
       ['Deployment', podSpec, container],
       ['Job', jobPod, jobContainer],
+      ['CronJob', cronPod, cronContainer],
     ] as const) {
       const podContext = pod.securityContext ?? {};
       const context = c.securityContext ?? {};
@@ -499,11 +509,12 @@ describe('docker/k8s manifests', () => {
     expect(must(podSpec.terminationGracePeriodSeconds, 'terminationGracePeriodSeconds')).toBeGreaterThan(sleepSeconds + SHUTDOWN_DEADLINE_SECONDS);
   });
 
-  it('Deployment and Job: resources set, sized for the heap cap', () => {
-    const { service, container, jobContainer } = objects();
+  it('Deployment, Job and CronJob: resources set, sized for the heap cap', () => {
+    const { service, container, jobContainer, cronContainer } = objects();
     for (const [what, c] of [
       ['Deployment', container],
       ['Job', jobContainer],
+      ['CronJob', cronContainer],
     ] as const) {
       const { requests, limits } = must(c.resources, `${what} resources`);
       const memoryRequest = quantity(requests?.memory, `${what} requests.memory`);
@@ -521,10 +532,11 @@ describe('docker/k8s manifests', () => {
     if (nodeOptions !== undefined) expect(nodeOptions).toContain(`--max-old-space-size=${imageHeapCapMb()}`);
   });
 
-  it('Deployment and Job: same image, settings from the ConfigMap and the Secret', () => {
-    const { configMap, secret, container, jobContainer } = objects();
+  it('Deployment, Job and CronJob: same image, settings from the ConfigMap and the Secret', () => {
+    const { configMap, secret, container, jobContainer, cronContainer } = objects();
     expect(jobContainer.image).toBe(container.image);
-    for (const c of [container, jobContainer]) {
+    expect(cronContainer.image).toBe(container.image);
+    for (const c of [container, jobContainer, cronContainer]) {
       expect(c.envFrom?.map((source) => source.configMapRef?.name ?? source.secretRef?.name).sort()).toEqual(
         [configMap.metadata?.name, secret.metadata?.name].sort(),
       );
@@ -538,6 +550,26 @@ describe('docker/k8s manifests', () => {
     expect(selects(service.spec?.selector, jobLabels)).toBe(false);
     expect(selects(pdb.spec?.selector?.matchLabels, jobLabels)).toBe(false);
     expect(selects(deployment.spec?.selector.matchLabels, jobLabels)).toBe(false);
+  });
+
+  it('CronJob: the ledger self-check nightly, one at a time; drift fails the Job at once, and nothing selects its pods', () => {
+    const { deployment, service, pdb, cronJob, cronPod, cronContainer, cronLabels } = objects();
+    expect([...(cronContainer.command ?? []), ...(cronContainer.args ?? [])].join(' ')).toBe(LEDGER_VERIFY_COMMAND);
+    const fields = must(cronJob.spec?.schedule, 'schedule').trim().split(/\s+/);
+    expect(fields).toHaveLength(5); // minute hour day month weekday
+    expect(fields.slice(2)).toEqual(['*', '*', '*']); // every day
+    expect(cronJob.spec?.concurrencyPolicy).toBe('Forbid');
+    expect(cronPod.restartPolicy).toBe('Never');
+    // verify-cli exits 1 on drift: retrying would only find it again.
+    const failJobOn = cronJob.spec?.jobTemplate.spec?.podFailurePolicy?.rules.find((rule) => rule.action === 'FailJob')?.onExitCodes;
+    expect({ container: failJobOn?.containerName, operator: failJobOn?.operator, values: failJobOn?.values }).toEqual({
+      container: cronContainer.name,
+      operator: 'In',
+      values: [1],
+    });
+    expect(selects(service.spec?.selector, cronLabels)).toBe(false);
+    expect(selects(pdb.spec?.selector?.matchLabels, cronLabels)).toBe(false);
+    expect(selects(deployment.spec?.selector.matchLabels, cronLabels)).toBe(false);
   });
 
   it('Deployment selector, Service and PodDisruptionBudget select the Deployment’s pods', () => {
