@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import pg from 'pg';
 import type { DataSource, Migration } from 'typeorm';
 
@@ -35,7 +36,9 @@ export async function runMigrationsExclusively(dataSource: DataSource): Promise<
   await lock.connect();
   try {
     // Waits as long as the migration in progress takes: a migration has no upper bound that fits every change.
-    while (!(await lock.query('SELECT pg_try_advisory_lock($1) AS acquired', [MIGRATION_LOCK_KEY])).rows[0].acquired) {
+    for (let attempt = 0; !(await lock.query('SELECT pg_try_advisory_lock($1) AS acquired', [MIGRATION_LOCK_KEY])).rows[0].acquired; attempt++) {
+      // Said once, so that a pod that seems stuck at startup explains itself in its log.
+      if (attempt === 0) new Logger('Migrations').log(`another process is applying migrations (advisory lock ${MIGRATION_LOCK_KEY}); waiting for it`);
       await new Promise((resolve) => setTimeout(resolve, MIGRATION_LOCK_RETRY_MS));
     }
     return await dataSource.runMigrations({ transaction: 'each' });

@@ -1,3 +1,5 @@
+import { jest } from '@jest/globals';
+import { Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
@@ -14,6 +16,9 @@ describe('applying migrations from several processes at once', () => {
   const serverUrl = process.env.TEST_SERVER_URL!;
   const created: string[] = [];
   const dataSources: DataSource[] = [];
+  // Runners that find the lock taken say so in the log; kept out of the test output, and looked at below.
+  const logged = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+  afterEach(() => logged.mockClear());
 
   async function emptyDatabase(): Promise<string> {
     const name = `wallet_migrate_${randomBytes(6).toString('hex')}`;
@@ -47,6 +52,7 @@ describe('applying migrations from several processes at once', () => {
   }
 
   afterAll(async () => {
+    logged.mockRestore();
     await Promise.all(dataSources.map((dataSource) => dataSource.destroy().catch(() => undefined)));
     const admin = new pg.Client({ connectionString: serverUrl });
     await admin.connect();
@@ -76,16 +82,14 @@ describe('applying migrations from several processes at once', () => {
     await holder.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     try {
       const runner = runMigrationsExclusively(await dataSourceOn(url));
-      // Wait until the runner's lock session has asked for the lock (and, the holder having it, been refused).
-      for (;;) {
-        const asked = await holder.query(
-          `SELECT count(*)::int AS n FROM pg_stat_activity
-            WHERE datname = current_database() AND application_name = 'wallet-service migrations lock'
-              AND query LIKE '%pg_try_advisory_lock%'`,
-        );
-        if (asked.rows[0].n === 1) break;
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      // Wait until the runner has asked for the lock and been refused: it says so in its log, once.
+      const refused = () => logged.mock.calls.some(([message]) => String(message).includes('another process is applying migrations'));
+      while (!refused()) await new Promise((resolve) => setTimeout(resolve, 20));
+      const asking = await holder.query(
+        `SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND application_name = 'wallet-service migrations lock' AND query LIKE '%pg_try_advisory_lock%'`,
+      );
+      expect(asking.rows[0].n).toBe(1);
       expect(await appliedNames(url)).toEqual([]);
 
       await holder.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
