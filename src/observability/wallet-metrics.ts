@@ -52,6 +52,13 @@ function sqlStateOf(error: unknown): string | undefined {
   return typeof code === 'string' && SQLSTATE_PATTERN.test(code) ? code : undefined;
 }
 
+/** This service's sessions in its database that wait for a heavyweight lock (row locks are taken as such while waited for). */
+const LOCK_WAITS_SQL = `
+  SELECT count(*)::int AS waiting,
+         coalesce(extract(epoch FROM max(clock_timestamp() - query_start)), 0)::float8 AS longest_seconds
+    FROM pg_stat_activity
+   WHERE datname = current_database() AND application_name = 'wallet-service' AND wait_event_type = 'Lock'`;
+
 /**
  * Every metric the service exposes at GET /metrics, on a registry of its own (one per application, so
  * several apps in one process never share series). Recording is a synchronous in-memory increment: no
@@ -134,6 +141,28 @@ export class WalletMetrics {
     poolGauge('wallet_db_pool_connections', 'Open connections in the service pool (idle and checked out)', (p) => p.totalCount);
     poolGauge('wallet_db_pool_idle_connections', 'Open connections in the service pool that nobody has checked out', (p) => p.idleCount);
     poolGauge('wallet_db_pool_waiting_clients', 'Queries waiting for a connection from the service pool', (p) => p.waitingCount);
+    // Lock waits as PostgreSQL sees them right now, read on scrape (one small query each, never on a request's
+    // path). Unknown (NaN) when the database cannot answer: readiness already says why.
+    const lockGauge = (name: string, help: string, column: 'waiting' | 'longest_seconds') =>
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        async collect() {
+          try {
+            const [row] = await dataSource.query(LOCK_WAITS_SQL);
+            this.set(Number(row[column]));
+          } catch {
+            this.set(Number.NaN);
+          }
+        },
+      });
+    lockGauge('wallet_db_lock_waiting_sessions', "The service's database sessions waiting for a lock (a wallet's row, mostly) at scrape time", 'waiting');
+    lockGauge(
+      'wallet_db_lock_wait_longest_seconds',
+      "How long the longest-waiting of those has been at it (since its statement began), 0 when none waits",
+      'longest_seconds',
+    );
     collectDefaultMetrics({ register: this.registry });
     // Counters of rare events start at 0, so rate() and alerts see them before the first one happens.
     for (const type of MONEY_MOVE_TYPES) {

@@ -267,6 +267,38 @@ describe('observability', () => {
     });
   });
 
+  describe('lock waits at scrape time', () => {
+    let locks: TestApp;
+    beforeAll(async () => {
+      // A lock budget far above the time a scrape takes, so the request is still waiting when it is read.
+      locks = await startTestApp({ DB_LOCK_TIMEOUT_MS: '20000' });
+    });
+    afterAll(() => locks.close());
+    const scrape = async () => parseExposition((await locks.http.get('/metrics').expect(200)).text);
+
+    it('shows the sessions waiting for a wallet row lock and the longest wait, and 0 once it is released', async () => {
+      const walletId = await fundedWallet(locks.http, 'obs-lock', 100);
+      expect(valueOf(await scrape(), 'wallet_db_lock_waiting_sessions')).toBe(0);
+      const holder = await locks.db.pool.connect();
+      try {
+        await holder.query('BEGIN');
+        await holder.query('SELECT 1 FROM wallets WHERE id = $1 FOR UPDATE', [walletId]);
+        const waiting = locks.http.post(`/v1/wallets/${walletId}/withdrawals`).set(AUTH).send({ amount: 1 }).then((r) => r);
+        await waitUntilSomeoneWaits(locks.db.pool);
+        const during = await scrape();
+        expect(valueOf(during, 'wallet_db_lock_waiting_sessions')).toBe(1);
+        expect(valueOf(during, 'wallet_db_lock_wait_longest_seconds')).toBeGreaterThan(0);
+        await holder.query('ROLLBACK');
+        expect((await waiting).status).toBe(201);
+      } finally {
+        holder.release();
+      }
+      const after = await scrape();
+      expect(valueOf(after, 'wallet_db_lock_waiting_sessions')).toBe(0);
+      expect(valueOf(after, 'wallet_db_lock_wait_longest_seconds')).toBe(0);
+    });
+  });
+
   describe('METRICS_TOKEN', () => {
     let gated: TestApp;
 
