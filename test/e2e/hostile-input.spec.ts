@@ -67,6 +67,9 @@ const HOSTILE_QUERY = [
   'order=sideways', 'from=2024-13-01T00:00:00Z', 'from=yesterday', 'to=2024-01-01', 'from=9999-01-01T00:00:00Z&to=2000-01-01T00:00:00Z',
   'at=tomorrow', 'at=2999-01-01T00:00:00Z', 'year=1999', 'year=abc', 'month=13', 'month=0', 'currency=eur', 'currency[]=EUR',
   'ownerId=', `ownerId=${'o'.repeat(600)}`, 'ownerId=%00', 'unknown=1', '%=%', 'a=%E0%A4%A',
+  'year=99999999999999999999', 'month=1e1', 'year=2026.0', 'at=%2B275760-09-13T00:00:00.000Z', 'at=-271821-04-20T00:00:00.000Z',
+  'from=0000-01-01T00:00:00Z', 'from=-000001-01-01T00:00:00Z', 'to=9999-12-31T23:59:59.999999999Z', 'at=2024-01-01T00:00:00%2B99:99',
+  'from=2024-01-01T00:00:00.000000001Z', 'at=1e12', 'at=0',
 ];
 const HOSTILE_HEADERS: readonly [string, string][] = [
   ['Idempotency-Key', ''], ['Idempotency-Key', ' '], ['Idempotency-Key', 'k'.repeat(300)], ['Idempotency-Key', 'cl\u00e9\u00ff'],
