@@ -2017,9 +2017,9 @@ export interface operations {
                 /** @description The previous page's nextCursor */
                 cursor?: string;
                 type?: "deposit" | "withdrawal" | "transfer" | "capture" | "refund";
-                /** @description Only transactions at or after this moment */
+                /** @description Only transactions at or after this moment (ISO 8601; a bare date or a time without an offset is UTC) */
                 from?: string;
-                /** @description Only transactions before this moment */
+                /** @description Only transactions before this moment (ISO 8601; a bare date or a time without an offset is UTC) */
                 to?: string;
                 /** @description By time of posting */
                 order?: "asc" | "desc";

@@ -24,7 +24,11 @@ export function databaseOptions(settings: DatabaseSettings): DataSourceOptions {
       max: settings.poolSize,
       connectionTimeoutMillis: settings.connectionTimeoutMs,
       // Bounded waits: a row lock or a query that cannot finish in time fails fast and answers 503.
-      options: `-c lock_timeout=${settings.lockTimeoutMs} -c statement_timeout=${settings.statementTimeoutMs} -c idle_in_transaction_session_timeout=${settings.statementTimeoutMs * 2}`,
+      // TimeZone=UTC: a time the API accepts without an offset (history's from/to may be a bare date) means
+      // UTC, whatever TimeZone the server or the database was set up with.
+      options:
+        `-c lock_timeout=${settings.lockTimeoutMs} -c statement_timeout=${settings.statementTimeoutMs} ` +
+        `-c idle_in_transaction_session_timeout=${settings.statementTimeoutMs * 2} -c TimeZone=UTC`,
       application_name: 'wallet-service',
     },
   };

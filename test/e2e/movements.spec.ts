@@ -1,7 +1,10 @@
+import { jest } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import type { Response } from 'supertest';
 import { AUTH, OTHER_API_KEY, startTestApp, TestApp } from '../support/test-app.js';
 import { expectProblem } from '../support/expect-problem.js';
+import { Clock } from '../../src/common/clock/clock.js';
 
 /**
  * Money movements and the ledger over HTTP against the real app: deposits, withdrawals, transfers,
@@ -527,5 +530,41 @@ describe('money movements (e2e)', () => {
       expect(again.headers['idempotency-replayed']).toBe('true');
       expect(await balance(walletId)).toBe(3);
     });
+  });
+});
+
+describe('times without an offset on a database set up in another time zone (e2e)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    // A server whose initdb picked up the host's zone: the service's sessions must still read times in UTC.
+    t = await startTestApp({}, async (db) => {
+      const name = new URL(db.url).pathname.slice(1);
+      await db.pool.query(`ALTER DATABASE ${name} SET timezone = 'America/New_York'`);
+    });
+  });
+  afterAll(() => t.close());
+
+  it("history's from/to as a bare date or a local time mean UTC", async () => {
+    const wallet = (await t.http.post('/v1/wallets').set(AUTH).send({ ownerId: `tz-${randomUUID()}`, currency: 'EUR' }).expect(201)).body.id;
+    const clock = jest.spyOn(t.app.get(Clock), 'now').mockReturnValue(new Date('2024-01-01T02:00:00.000Z')); // 21:00 the day before in New York
+    try {
+      await t.http.post(`/v1/wallets/${wallet}/deposits`).set(AUTH).send({ amount: 100 }).expect(201);
+    } finally {
+      clock.mockRestore();
+    }
+    const count = async (query: Record<string, string>) =>
+      (await t.http.get(`/v1/wallets/${wallet}/transactions`).query(query).set(AUTH).expect(200)).body.data.length;
+    expect(await count({ from: '2024-01-01' })).toBe(1); // New York's midnight would be 05:00Z and leave it out
+    expect(await count({ to: '2024-01-01' })).toBe(0);
+    expect(await count({ from: '2024-01-01T01:59:59' })).toBe(1);
+    expect(await count({ from: '2024-01-01T02:00:01' })).toBe(0);
+    // A new session on that database still gets New York: only the service's sessions are pinned to UTC.
+    const fresh = new pg.Client({ connectionString: t.db.url });
+    await fresh.connect();
+    try {
+      expect((await fresh.query('SHOW timezone')).rows[0].TimeZone).toBe('America/New_York');
+    } finally {
+      await fresh.end();
+    }
   });
 });

@@ -25,9 +25,13 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** The real application (AppModule, body parsing, validation, filters) on its own fresh database. */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+/**
+ * The real application (AppModule, body parsing, validation, filters) on its own fresh database.
+ * `prepareDatabase` runs on that database before the app connects (e.g. to change its defaults).
+ */
+export async function startTestApp(env: Record<string, string> = {}, prepareDatabase?: (db: TestDatabase) => Promise<void>): Promise<TestApp> {
   const db = await createTestDatabase();
+  await prepareDatabase?.(db);
   // Configuration is read while the app is created; restore the environment afterwards so one test
   // file's settings never leak into the next file run by the same worker.
   const saved = { ...process.env };

@@ -11,12 +11,12 @@ export class HistoryQuery extends PageQuery {
   @IsIn(TRANSACTION_TYPES)
   type?: TransactionType;
 
-  @ApiPropertyOptional({ format: 'date-time', description: 'Only transactions at or after this moment' })
+  @ApiPropertyOptional({ format: 'date-time', description: 'Only transactions at or after this moment (ISO 8601; a bare date or a time without an offset is UTC)' })
   @IsOptional()
   @IsISO8601({ strict: true })
   from?: string;
 
-  @ApiPropertyOptional({ format: 'date-time', description: 'Only transactions before this moment' })
+  @ApiPropertyOptional({ format: 'date-time', description: 'Only transactions before this moment (ISO 8601; a bare date or a time without an offset is UTC)' })
   @IsOptional()
   @IsISO8601({ strict: true })
   to?: string;
