@@ -25,10 +25,11 @@ export function databaseOptions(settings: DatabaseSettings): DataSourceOptions {
       connectionTimeoutMillis: settings.connectionTimeoutMs,
       // Bounded waits: a row lock or a query that cannot finish in time fails fast and answers 503.
       // TimeZone=UTC: a time the API accepts without an offset (history's from/to may be a bare date) means
-      // UTC, whatever TimeZone the server or the database was set up with.
+      // UTC, whatever TimeZone the server or the database was set up with. DateStyle=ISO: node-postgres
+      // parses timestamps from ISO text only; a server set to another style would hand it dates it cannot read.
       options:
         `-c lock_timeout=${settings.lockTimeoutMs} -c statement_timeout=${settings.statementTimeoutMs} ` +
-        `-c idle_in_transaction_session_timeout=${settings.statementTimeoutMs * 2} -c TimeZone=UTC`,
+        `-c idle_in_transaction_session_timeout=${settings.statementTimeoutMs * 2} -c TimeZone=UTC -c DateStyle=ISO,MDY`,
       application_name: 'wallet-service',
     },
   };

@@ -533,18 +533,19 @@ describe('money movements (e2e)', () => {
   });
 });
 
-describe('times without an offset on a database set up in another time zone (e2e)', () => {
+describe('a database set up with another time zone and date style (e2e)', () => {
   let t: TestApp;
   beforeAll(async () => {
     // A server whose initdb picked up the host's zone: the service's sessions must still read times in UTC.
     t = await startTestApp({}, async (db) => {
       const name = new URL(db.url).pathname.slice(1);
       await db.pool.query(`ALTER DATABASE ${name} SET timezone = 'America/New_York'`);
+      await db.pool.query(`ALTER DATABASE ${name} SET datestyle = 'SQL, DMY'`);
     });
   });
   afterAll(() => t.close());
 
-  it("history's from/to as a bare date or a local time mean UTC", async () => {
+  it("history's from/to as a bare date or a local time mean UTC, and every timestamp reads back", async () => {
     const wallet = (await t.http.post('/v1/wallets').set(AUTH).send({ ownerId: `tz-${randomUUID()}`, currency: 'EUR' }).expect(201)).body.id;
     const clock = jest.spyOn(t.app.get(Clock), 'now').mockReturnValue(new Date('2024-01-01T02:00:00.000Z')); // 21:00 the day before in New York
     try {
@@ -558,11 +559,18 @@ describe('times without an offset on a database set up in another time zone (e2e
     expect(await count({ to: '2024-01-01' })).toBe(0);
     expect(await count({ from: '2024-01-01T01:59:59' })).toBe(1);
     expect(await count({ from: '2024-01-01T02:00:01' })).toBe(0);
+    // Timestamps come back readable: the deposit's time, its statement line and the wallet's own stamps.
+    const [deposit] = (await t.http.get(`/v1/wallets/${wallet}/transactions`).set(AUTH).expect(200)).body.data;
+    expect(deposit.createdAt).toBe('2024-01-01T02:00:00.000Z');
+    const statement = (await t.http.get(`/v1/wallets/${wallet}/statement`).set(AUTH).expect(200)).body;
+    expect(statement.entries.map((e: { createdAt: string }) => e.createdAt)).toEqual(['2024-01-01T02:00:00.000Z']);
+    expect(Date.parse((await t.http.get(`/v1/wallets/${wallet}`).set(AUTH).expect(200)).body.createdAt)).not.toBeNaN();
     // A new session on that database still gets New York: only the service's sessions are pinned to UTC.
     const fresh = new pg.Client({ connectionString: t.db.url });
     await fresh.connect();
     try {
       expect((await fresh.query('SHOW timezone')).rows[0].TimeZone).toBe('America/New_York');
+      expect((await fresh.query('SHOW datestyle')).rows[0].DateStyle).toBe('SQL, DMY');
     } finally {
       await fresh.end();
     }
