@@ -1,6 +1,7 @@
 import { jest } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { DataSource } from 'typeorm';
 import type { Response } from 'supertest';
 import { AUTH, OTHER_API_KEY, startTestApp, TestApp } from '../support/test-app.js';
 import { expectProblem } from '../support/expect-problem.js';
@@ -533,14 +534,17 @@ describe('money movements (e2e)', () => {
   });
 });
 
-describe('a database set up with another time zone and date style (e2e)', () => {
+describe('a database set up with another time zone, date style and isolation level (e2e)', () => {
   let t: TestApp;
   beforeAll(async () => {
-    // A server whose initdb picked up the host's zone: the service's sessions must still read times in UTC.
+    // A server whose initdb picked up the host's zone and style, and a DBA's stricter default isolation: the
+    // service's sessions must still read times in UTC, parse the timestamps they get back, and post under
+    // READ COMMITTED.
     t = await startTestApp({}, async (db) => {
       const name = new URL(db.url).pathname.slice(1);
       await db.pool.query(`ALTER DATABASE ${name} SET timezone = 'America/New_York'`);
       await db.pool.query(`ALTER DATABASE ${name} SET datestyle = 'SQL, DMY'`);
+      await db.pool.query(`ALTER DATABASE ${name} SET default_transaction_isolation = 'serializable'`);
     });
   });
   afterAll(() => t.close());
@@ -565,7 +569,13 @@ describe('a database set up with another time zone and date style (e2e)', () => 
     const statement = (await t.http.get(`/v1/wallets/${wallet}/statement`).set(AUTH).expect(200)).body;
     expect(statement.entries.map((e: { createdAt: string }) => e.createdAt)).toEqual(['2024-01-01T02:00:00.000Z']);
     expect(Date.parse((await t.http.get(`/v1/wallets/${wallet}`).set(AUTH).expect(200)).body.createdAt)).not.toBeNaN();
-    // A new session on that database still gets New York: only the service's sessions are pinned to UTC.
+    // The service's sessions run with their own settings …
+    const service = t.app.get(DataSource);
+    const [settings] = await service.query(
+      `SELECT current_setting('TimeZone') AS zone, current_setting('DateStyle') AS style, current_setting('transaction_isolation') AS isolation`,
+    );
+    expect(settings).toEqual({ zone: 'UTC', style: 'ISO, MDY', isolation: 'read committed' });
+    // … while a new session on that database still gets New York: only the service's sessions are pinned.
     const fresh = new pg.Client({ connectionString: t.db.url });
     await fresh.connect();
     try {
@@ -574,5 +584,25 @@ describe('a database set up with another time zone and date style (e2e)', () => 
     } finally {
       await fresh.end();
     }
+  });
+
+  it('the same Idempotency-Key sent 20 times at once moves money once, also where transactions default to SERIALIZABLE', async () => {
+    const wallet = (await t.http.post('/v1/wallets').set(AUTH).send({ ownerId: `iso-${randomUUID()}`, currency: 'EUR' }).expect(201)).body.id;
+    const key = randomUUID();
+    const replies = await Promise.all(
+      Array.from({ length: 20 }, () => t.http.post(`/v1/wallets/${wallet}/deposits`).set(AUTH).set('Idempotency-Key', key).send({ amount: 7 })),
+    );
+    expect(replies.map((r) => r.status)).toEqual(Array(20).fill(201));
+    expect(new Set(replies.map((r) => r.body.id)).size).toBe(1);
+    expect((await t.http.get(`/v1/wallets/${wallet}`).set(AUTH).expect(200)).body.balance).toBe(7);
+  });
+
+  it('50 withdrawals of 10 at once from 100: exactly 10 succeed, the rest are refused for funds, none fails', async () => {
+    const wallet = (await t.http.post('/v1/wallets').set(AUTH).send({ ownerId: `iso-${randomUUID()}`, currency: 'EUR' }).expect(201)).body.id;
+    await t.http.post(`/v1/wallets/${wallet}/deposits`).set(AUTH).send({ amount: 100 }).expect(201);
+    const replies = await Promise.all(Array.from({ length: 50 }, () => t.http.post(`/v1/wallets/${wallet}/withdrawals`).set(AUTH).send({ amount: 10 })));
+    const statuses = replies.map((r) => (r.status === 422 ? r.body.code : r.status));
+    expect(statuses.filter((s) => s === 201)).toHaveLength(10);
+    expect(statuses.filter((s) => s !== 201)).toEqual(Array(40).fill('INSUFFICIENT_FUNDS'));
   });
 });
