@@ -77,6 +77,7 @@ const HOSTILE_HEADERS: readonly [string, string][] = [
   ['Content-Type', 'text/plain'], ['Content-Type', 'application/json; charset=utf-16'], ['Content-Type', 'application/x-www-form-urlencoded'],
   ['Content-Type', 'multipart/form-data; boundary=x'], ['Content-Type', 'application/merge-patch+json'],
   ['Authorization', 'Bearer '], ['Authorization', 'Basic dXNlcjpwYXNz'], ['Authorization', `Bearer ${'k'.repeat(5_000)}`],
+  ['Content-Encoding', 'gzip'], ['Content-Encoding', 'br'], ['Content-Encoding', 'compress'], ['Content-Encoding', 'identity, gzip'],
   ['X-Request-Id', 'r'.repeat(1_000)], ['X-Request-Id', 'semi;colon,comma "quoted" \u00e9'],
 ];
 
