@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import type { Response, Test } from 'supertest';
 import { API_KEY, AUTH, OTHER_API_KEY, startTestApp, TestApp } from '../support/test-app.js';
 import { expectProblem } from '../support/expect-problem.js';
@@ -86,6 +89,33 @@ describe('errors, auth and cross-cutting behaviour (e2e)', () => {
       const before = await ledgerSize();
       expectProblem(await make().set(AUTH).set('Content-Type', 'application/json').send(json), 400, 'VALIDATION_FAILED');
       expect(await ledgerSize()).toBe(before);
+    });
+
+    it.each(['gzip', 'deflate', 'br'])('a body labelled Content-Encoding: %s that does not decode: 400 saying so, nothing moves', async (encoding) => {
+      const before = await balances();
+      const res = await t.http.post(`/v1/wallets/${wallet}/deposits`).set(AUTH).set('Content-Type', 'application/json').set('Content-Encoding', encoding).send('{"amount":1}');
+      expectProblem(res, 400, 'VALIDATION_FAILED');
+      expect(res.body.detail).toBe(`The request body could not be decoded as its Content-Encoding (${encoding}) says.`);
+      expect(await balances()).toEqual(before);
+    });
+
+    it('a gzip-compressed body that does decode is accepted', async () => {
+      // Over plain node:http: supertest would re-encode a Buffer sent as JSON.
+      const body = gzipSync(Buffer.from('{"amount":1}'));
+      const port = (t.app.getHttpServer().address() as AddressInfo).port;
+      const answer = await new Promise<{ status?: number; text: string }>((resolve, reject) => {
+        const headers = { ...AUTH, 'Content-Type': 'application/json', 'Content-Encoding': 'gzip', 'Content-Length': body.length };
+        const req = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: `/v1/wallets/${wallet}/deposits`, headers }, (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (text += chunk));
+          res.on('end', () => resolve({ status: res.statusCode, text }));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+      expect(answer.status).toBe(201);
+      expect(JSON.parse(answer.text).amount).toBe(1);
     });
 
     it.each(['5', '"a string"', 'null', '[{"amount":5}]'])('a JSON body that is not an object: %s', async (json) => {

@@ -66,6 +66,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       const code = CODE_FOR_HTTP_STATUS[status];
       // Express's body-parser failures arrive here as HttpExceptions too (malformed JSON 400, too large 413, charset 415).
       if (code === 'PAYLOAD_TOO_LARGE') return problemFor(code, `The request body exceeds the ${REQUEST_BODY_LIMIT_BYTES / 1024} KiB limit.`);
+      // A compressed body that does not decompress: body-parser hides zlib's message (expose: false).
+      if (code === 'VALIDATION_FAILED' && isZlibError(exception.cause)) {
+        return problemFor(code, `The request body could not be decoded as its Content-Encoding (${String(request.headers['content-encoding']).slice(0, 40)}) says.`);
+      }
       if (code) return problemFor(code, httpExceptionDetail(exception));
     }
     if (isDatabaseUnavailable(exception)) {
@@ -76,6 +80,12 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     this.logger.error({ err: exception, reqId: requestId }, 'unhandled error');
     return { ...problemFor('INTERNAL_ERROR', 'An unexpected error occurred; it has been logged.'), requestId };
   }
+}
+
+/** zlib's codes: Z_DATA_ERROR and the like for gzip/deflate, ERR__ERROR_FORMAT_… for brotli. */
+function isZlibError(cause: unknown): boolean {
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && /^(Z_|ERR__ERROR_)/.test(code);
 }
 
 function httpExceptionDetail(exception: HttpException): string {
