@@ -3,6 +3,7 @@ import type { Test } from 'supertest';
 import { expectProblem } from '../support/expect-problem.js';
 import { expectLedgerInvariants } from '../support/ledger-invariants.js';
 import { ACME_AUTH, AUTH, fundedWallet, startTestApp, TestApp } from '../support/test-app.js';
+import { seededRandom } from '../support/seeded-random.js';
 
 /**
  * Whatever a client sends, the answer is a 2xx or a 4xx problem with one of the contract's codes: never a
@@ -22,22 +23,6 @@ const CONTRACT_CODES = new Set([
 ]);
 const REQUESTS_PER_OPERATION = Number(process.env.HOSTILE_N ?? 120);
 const REQUEST_TIMEOUT_MS = 10_000;
-
-/** mulberry32: small, fast, and the same sequence for the same seed. */
-function generator(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    pick: <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)],
-    chance: (p: number) => next() < p,
-  };
-}
 
 const HOSTILE_VALUES: readonly unknown[] = [
   null, true, false, 0, -0, -1, 1.5, 0.1, -2500, 2 ** 53 - 1, 2 ** 53, 2 ** 63, 1e21, 1e308, -1e308,
@@ -118,7 +103,7 @@ const OPERATIONS: Operation[] = [
 
 type Mutation = { describe: string; apply: (path: string, body: Record<string, unknown> | undefined) => { path: string; body?: unknown; raw?: string | Buffer; headers?: Record<string, string> } };
 
-function mutations(random: ReturnType<typeof generator>): Mutation[] {
+function mutations(random: ReturnType<typeof seededRandom>): Mutation[] {
   const replaceField = (body: Record<string, unknown>, field: string, value: unknown) => ({ ...body, [field]: value });
   return [
     {
@@ -190,7 +175,7 @@ describe('hostile input: never a 5xx, never a hang, never money made or lost (e2
   }
 
   it.each(OPERATIONS.map((op, index) => [op.name, op, index] as const))('%s', async (_, op, index) => {
-    const random = generator(Number(process.env.HOSTILE_SEED ?? 0x5eed) + index);
+    const random = seededRandom(Number(process.env.HOSTILE_SEED ?? 0x5eed) + index);
     const changes = mutations(random);
     const failures: unknown[] = [];
     const statuses = new Map<number, number>();

@@ -1,10 +1,10 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import request, { type Response } from 'supertest';
 import { expectProblem } from '../support/expect-problem.js';
 import { createTestDatabase, TestDatabase } from '../support/test-database.js';
 import { AUTH, startTestApp, TestApp } from '../support/test-app.js';
+import { freePort } from '../bench/service-process.js';
 
 /**
  * The HTTP hardening over real HTTP: security headers (and a Swagger UI that still works under them), CORS
@@ -13,17 +13,6 @@ import { AUTH, startTestApp, TestApp } from '../support/test-app.js';
 
 const SERVICE_ENTRY = 'dist/src/main.js';
 const bearer = (secret: string) => ({ Authorization: `Bearer ${secret}` });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Polls readiness (bounded), so a service that never comes up fails the test instead of hanging it. */
 async function waitForReady(base: string, child: ChildProcess): Promise<void> {

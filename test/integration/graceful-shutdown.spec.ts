@@ -1,21 +1,11 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { waitUntilSomeoneWaits } from '../support/lock-waits.js';
 import { createTestDatabase, TestDatabase } from '../support/test-database.js';
+import { freePort } from '../bench/service-process.js';
 
 const SERVICE_ENTRY = 'dist/src/main.js';
 const KEY = 'shutdown-secret-key';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitForReady(base: string): Promise<void> {
   for (let attempt = 0; attempt < 300; attempt++) {

@@ -3,12 +3,12 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { LedgerVerifier } from '../../src/ledger/ledger-verifier.js';
 import { AUTH, fundedWallet, startTestApp, TestApp } from '../support/test-app.js';
+import { freePort } from '../bench/service-process.js';
 
 const CLI = 'dist/src/ledger/verify-cli.js';
 const MIGRATE = 'dist/src/database/migrate.js';
@@ -32,16 +32,6 @@ interface CliRun {
   code: number | null;
   stdout: string;
   stderr: string;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /**

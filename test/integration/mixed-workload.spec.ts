@@ -1,6 +1,7 @@
 import type { Response } from 'supertest';
 import { expectLedgerInvariants } from '../support/ledger-invariants.js';
 import { ACME_AUTH, AUTH, fundedWallet, startTestApp, TestApp } from '../support/test-app.js';
+import { seededRandom } from '../support/seeded-random.js';
 
 /**
  * Every kind of money move at once: deposits, withdrawals, transfers, holds (some expiring within the run,
@@ -17,22 +18,6 @@ const REQUESTS_PER_WAVE = 40;
 /** Refusals a valid request can meet when others move the same money at the same time. */
 const RACE_REFUSALS = new Set(['INSUFFICIENT_FUNDS', 'HOLD_NOT_ACTIVE', 'AMOUNT_EXCEEDS_HOLD', 'AMOUNT_EXCEEDS_REFUNDABLE']);
 
-function generator(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    int: (min: number, max: number) => min + Math.floor(next() * (max - min + 1)),
-    pick: <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)],
-    chance: (p: number) => next() < p,
-  };
-}
-
 describe('a mixed concurrent workload of every money move', () => {
   let t: TestApp;
 
@@ -42,7 +27,7 @@ describe('a mixed concurrent workload of every money move', () => {
   afterAll(() => t.close());
 
   it('answers every request with a success or a race refusal, and leaves the books balanced', async () => {
-    const random = generator(Number(process.env.MIXED_SEED ?? 20261125));
+    const random = seededRandom(Number(process.env.MIXED_SEED ?? 20261125));
     const buyers = await Promise.all([1, 2, 3, 4, 5, 6].map((i) => fundedWallet(t.http, `mix-buyer-${i}`, 20_000)));
     const sellers = await Promise.all([1, 2].map((i) => fundedWallet(t.http, `mix-seller-${i}`, 0)));
     const holds: string[] = [];

@@ -2,7 +2,6 @@ import { jest } from '@jest/globals';
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import type { Test } from 'supertest';
 import { validateEnvironment } from '../../src/config/environment.js';
 import { HoldsSweeper } from '../../src/holds/holds.sweeper.js';
@@ -12,6 +11,7 @@ import { waitUntilSomeoneWaits } from '../support/lock-waits.js';
 import { manualClock } from '../support/manual-clock.js';
 import { API_KEY, AUTH, fundedWallet, startTestApp, TestApp } from '../support/test-app.js';
 import { createTestDatabase, TestDatabase } from '../support/test-database.js';
+import { freePort } from '../bench/service-process.js';
 
 /**
  * GET /metrics after a scripted workload, the METRICS_TOKEN gate, and the JSON access log: one line per
@@ -407,16 +407,6 @@ describe('observability', () => {
     });
   });
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * The production build as operators run it, on stdout: LOG_REQUESTS=false, and /metrics under a per-key rate
