@@ -5,26 +5,24 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { createHash } from 'node:crypto';
 import { LoggerModule } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
-import { ApiKeyStore } from './api-keys/api-key-store.js';
+import { ApiKeyStore } from './auth/api-key-store.js';
 import { Clock } from './common/clock/clock.js';
-import { API_KEYS, ApiKeyGuard } from './common/auth/api-key.guard.js';
+import { API_KEYS, ApiKeyGuard } from './auth/api-key.guard.js';
 import { ProblemDetailsFilter } from './common/errors/problem-details.filter.js';
 import { RequestTimeoutInterceptor } from './common/http/request-timeout.interceptor.js';
-import { IdempotencyModule } from './common/idempotency/idempotency.module.js';
+import { IdempotencyModule } from './idempotency/idempotency.module.js';
 import { CursorCodec } from './common/pagination/cursor.js';
 import { RateLimitModule } from './common/rate-limit/rate-limit.module.js';
 import { DEVELOPMENT_API_KEYS, parseApiKeys } from './config/api-keys.js';
 import { Environment, validateEnvironment } from './config/environment.js';
 import { databaseOptions } from './database/database-options.js';
+import { ENTITIES } from './entities.js';
 import { runMigrationsExclusively } from './database/run-migrations.js';
-import { BatchesModule } from './batches/batches.module.js';
-import { HoldsModule } from './holds/holds.module.js';
 import { HealthModule } from './health/health.module.js';
 import { LedgerModule } from './ledger/ledger.module.js';
 import { pinoHttpOptions } from './observability/access-log.js';
 import { ObservabilityModule } from './observability/observability.module.js';
 import { StatementsModule } from './statements/statements.module.js';
-import { TransactionsModule } from './transactions/transactions.module.js';
 import { WalletsModule } from './wallets/wallets.module.js';
 
 
@@ -53,6 +51,7 @@ export class AppModule {
           inject: [ConfigService],
           useFactory: (config: ConfigService<Environment, true>) => ({
             ...databaseOptions({
+              entities: ENTITIES,
               url: options.databaseUrl,
               poolSize: config.get('DB_POOL_SIZE', { infer: true }),
               connectionTimeoutMs: config.get('DB_CONNECTION_TIMEOUT_MS', { infer: true }),
@@ -75,9 +74,6 @@ export class AppModule {
         }),
         IdempotencyModule,
         WalletsModule,
-        TransactionsModule,
-        HoldsModule,
-        BatchesModule,
         StatementsModule,
         HealthModule,
         LedgerModule,

@@ -1,4 +1,6 @@
-import { SCOPES, type Scope } from '../api-keys/api-key.entity.js';
+/** What an API key may do; the api_keys table's CHECK names the same three. */
+export const SCOPES = ['wallets:read', 'wallets:write', 'admin'] as const;
+export type Scope = (typeof SCOPES)[number];
 
 /** An API key from the environment: who it is, whose data it sees, and what it may do. */
 export interface ApiKey {

@@ -1,9 +1,10 @@
 import type { DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from '../../migrations/index.js';
-import { ENTITIES } from './entities.js';
 
 export interface DatabaseSettings {
   url: string;
+  /** The entity classes (src/entities.ts): passed in, so this layer knows no feature. */
+  entities: NonNullable<DataSourceOptions['entities']>;
   poolSize: number;
   connectionTimeoutMs: number;
   lockTimeoutMs: number;
@@ -15,7 +16,7 @@ export function databaseOptions(settings: DatabaseSettings): DataSourceOptions {
   return {
     type: 'postgres',
     url: settings.url,
-    entities: ENTITIES,
+    entities: settings.entities,
     migrations: MIGRATIONS,
     migrationsTableName: 'schema_migrations',
     synchronize: false,

@@ -1,11 +1,14 @@
 import { Module } from '@nestjs/common';
-import { LedgerAdminController } from './ledger-admin.controller.js';
-import { LedgerVerifier } from './ledger-verifier.js';
+import { BatchesModule } from './batches/batches.module.js';
+import { HoldsModule } from './holds/holds.module.js';
+import { MovementsModule } from './movements/movements.module.js';
+import { LedgerVerifyModule } from './verify/ledger-verify.module.js';
 
-/** The ledger self-check: GET /v1/admin/ledger/verify (the same verifier backs `npm run ledger:verify`). */
+/**
+ * The money path: every route that moves money (movements, refunds, holds, batches), the engine they all
+ * post through (engine/ → sql/), the ledger's tables (model/) and its self-check (verify/).
+ */
 @Module({
-  controllers: [LedgerAdminController],
-  providers: [LedgerVerifier],
-  exports: [LedgerVerifier],
+  imports: [MovementsModule, HoldsModule, BatchesModule, LedgerVerifyModule],
 })
 export class LedgerModule {}

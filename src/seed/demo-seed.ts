@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { storedKeys } from '../api-keys/api-key-store.js';
+import { storedKeys } from '../auth/api-key-store.js';
 import { runMigrationsExclusively } from '../database/run-migrations.js';
 import { buildDemoPlan, DEMO_TENANTS, type DemoPlan, type PlannedOp } from './demo-plan.js';
 

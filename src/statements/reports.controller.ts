@@ -1,8 +1,8 @@
 import { Controller, Get, Query, Res } from '@nestjs/common';
-import { Tenant } from '../common/auth/tenant.decorator.js';
+import { Tenant } from '../auth/tenant.decorator.js';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { ApiKeyAuth } from '../common/auth/api-key-auth.decorator.js';
+import { ApiKeyAuth } from '../auth/api-key-auth.decorator.js';
 import { ApiProblemResponses } from '../common/http/api-problem-responses.js';
 import { MonthlyReportQuery } from './dto/monthly-report.query.js';
 import { MONTHLY_REPORT_CSV_COLUMNS, ReportsService } from './reports.service.js';

@@ -1,8 +1,8 @@
 import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
-import { Tenant } from '../common/auth/tenant.decorator.js';
+import { Tenant } from '../auth/tenant.decorator.js';
 import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiProduces, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { ApiKeyAuth } from '../common/auth/api-key-auth.decorator.js';
+import { ApiKeyAuth } from '../auth/api-key-auth.decorator.js';
 import { ApiProblemResponses } from '../common/http/api-problem-responses.js';
 import { uuidParam } from '../common/http/uuid-param.js';
 import { BalanceAtDto } from './dto/balance-at.dto.js';

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { Clock } from '../common/clock/clock.js';
 import { validationFailed } from '../common/errors/domain-error.js';
 import { minorUnitsFromDb } from '../common/money/amount.js';
-import type { TransactionType } from '../transactions/transaction.entity.js';
+import type { TransactionType } from '../ledger/model/transaction.entity.js';
 import { walletNotFound } from '../wallets/wallets.service.js';
 import { CsvExporter } from './csv-export.js';
 import { compactTimestamp, type CsvCell } from './csv.js';

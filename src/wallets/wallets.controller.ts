@@ -1,12 +1,12 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
-import { Tenant } from '../common/auth/tenant.decorator.js';
+import { Tenant } from '../auth/tenant.decorator.js';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { ApiKeyAuth } from '../common/auth/api-key-auth.decorator.js';
+import { ApiKeyAuth } from '../auth/api-key-auth.decorator.js';
 import { ApiProblemResponses } from '../common/http/api-problem-responses.js';
 import { ApiIdempotencyKey, IDEMPOTENCY_REPLAYED_HEADER } from '../common/http/idempotency-header.js';
 import { uuidParam } from '../common/http/uuid-param.js';
-import { Idempotency, IdempotencyContext } from '../common/idempotency/idempotency-key.decorator.js';
+import { Idempotency, IdempotencyContext } from '../idempotency/idempotency-key.decorator.js';
 import { CreateWalletDto } from './dto/create-wallet.dto.js';
 import { ListWalletsQuery } from './dto/list-wallets.query.js';
 import { UpdateWalletDto } from './dto/update-wallet.dto.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
-import { HoldsSweeper } from '../../src/holds/holds.sweeper.js';
+import { HoldsSweeper } from '../../src/ledger/holds/holds.sweeper.js';
 import { expectProblem } from '../support/expect-problem.js';
 import { ManualClock, manualClock } from '../support/manual-clock.js';
 import { AUTH, OTHER_API_KEY, startTestApp, TestApp } from '../support/test-app.js';

@@ -1,4 +1,4 @@
-import { HoldsSweeper } from '../../src/holds/holds.sweeper.js';
+import { HoldsSweeper } from '../../src/ledger/holds/holds.sweeper.js';
 import { manualClock } from '../support/manual-clock.js';
 import { AUTH, fundedWallet, startTestApp, TestApp } from '../support/test-app.js';
 

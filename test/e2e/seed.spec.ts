@@ -7,8 +7,8 @@ import { createHttpApp } from '../../src/http-app.js';
 import { buildDemoPlan } from '../../src/seed/demo-plan.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
-const SEED_CLI = 'dist/src/seed/seed-cli.js';
-const VERIFY_CLI = 'dist/src/ledger/verify-cli.js';
+const SEED_CLI = 'dist/src/cli/seed.js';
+const VERIFY_CLI = 'dist/src/cli/verify-ledger.js';
 const DAY_MS = 86_400_000;
 
 interface Run {

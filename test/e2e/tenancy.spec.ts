@@ -8,7 +8,7 @@ import { expectLedgerInvariants } from '../support/ledger-invariants.js';
 import { ACME_AUTH, AUTH, fundedWallet, READER_AUTH, startTestApp, TestApp, WRITER_AUTH } from '../support/test-app.js';
 
 const run = promisify(execFile);
-const APIKEY_CLI = 'dist/src/api-keys/apikey-cli.js';
+const APIKEY_CLI = 'dist/src/cli/apikey.js';
 
 /**
  * Tenants and scopes over HTTP. The test keys: AUTH (tenant "default", every scope), READER_AUTH and

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
-import { HoldsSweeper } from '../../src/holds/holds.sweeper.js';
+import { HoldsSweeper } from '../../src/ledger/holds/holds.sweeper.js';
 import { ManualClock, manualClock } from '../support/manual-clock.js';
 import { AUTH, fundedWallet, startTestApp, TestApp } from '../support/test-app.js';
 import { expectLedgerInvariants } from '../support/ledger-invariants.js';

@@ -1,4 +1,4 @@
-import { IdempotencyPruner } from '../../src/common/idempotency/idempotency.pruner.js';
+import { IdempotencyPruner } from '../../src/idempotency/idempotency.pruner.js';
 import { AUTH, fundedWallet, startTestApp, TestApp } from '../support/test-app.js';
 
 describe('idempotency retention', () => {

@@ -6,12 +6,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { LedgerVerifier } from '../../src/ledger/ledger-verifier.js';
+import { LedgerVerifier } from '../../src/ledger/verify/ledger-verifier.js';
 import { AUTH, fundedWallet, startTestApp, TestApp } from '../support/test-app.js';
 import { freePort } from '../bench/service-process.js';
 
-const CLI = 'dist/src/ledger/verify-cli.js';
-const MIGRATE = 'dist/src/database/migrate.js';
+const CLI = 'dist/src/cli/verify-ledger.js';
+const MIGRATE = 'dist/src/cli/migrate.js';
 const MAX = 9_007_199_254_740_991n;
 
 interface Drift {

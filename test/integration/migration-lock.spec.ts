@@ -5,6 +5,7 @@ import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { MIGRATIONS } from '../../migrations/index.js';
 import { databaseOptions } from '../../src/database/database-options.js';
+import { ENTITIES } from '../../src/entities.js';
 import { MIGRATION_LOCK_KEY, runMigrationsExclusively } from '../../src/database/run-migrations.js';
 import { withDatabase } from '../support/postgres-server.js';
 
@@ -33,7 +34,7 @@ describe('applying migrations from several processes at once', () => {
   async function dataSourceOn(url: string): Promise<DataSource> {
     // One connection, as the CLIs have: the lock must not take the connection the migrations need.
     const dataSource = await new DataSource(
-      databaseOptions({ url, poolSize: 1, connectionTimeoutMs: 5_000, lockTimeoutMs: 10_000, statementTimeoutMs: 60_000 }),
+      databaseOptions({ entities: ENTITIES, url, poolSize: 1, connectionTimeoutMs: 5_000, lockTimeoutMs: 10_000, statementTimeoutMs: 60_000 }),
     ).initialize();
     dataSources.push(dataSource);
     return dataSource;

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { Test } from 'supertest';
 import { validateEnvironment } from '../../src/config/environment.js';
-import { HoldsSweeper } from '../../src/holds/holds.sweeper.js';
+import { HoldsSweeper } from '../../src/ledger/holds/holds.sweeper.js';
 import { setLogDestinationForTests } from '../../src/observability/access-log.js';
 import { WalletsService } from '../../src/wallets/wallets.service.js';
 import { waitUntilSomeoneWaits } from '../support/lock-waits.js';

@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { databaseOptions } from '../../src/database/database-options.js';
+import { ENTITIES } from '../../src/entities.js';
 import { createTestDatabase, TestDatabase } from '../support/test-database.js';
 
 /**
@@ -13,7 +14,7 @@ describe('entities and migrations', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     dataSource = await new DataSource(
-      databaseOptions({ url: db.url, poolSize: 1, connectionTimeoutMs: 5_000, lockTimeoutMs: 5_000, statementTimeoutMs: 30_000 }),
+      databaseOptions({ entities: ENTITIES, url: db.url, poolSize: 1, connectionTimeoutMs: 5_000, lockTimeoutMs: 5_000, statementTimeoutMs: 30_000 }),
     ).initialize();
   });
   afterAll(async () => {

@@ -36,8 +36,8 @@ const COMPOSE_FILE = join(ROOT, 'docker/docker-compose.yml');
 /** The service's own drain deadline on SIGTERM (src/main.ts). */
 const SHUTDOWN_DEADLINE_SECONDS = 10;
 const PROBE_PATHS = { startupProbe: '/health/startup', readinessProbe: '/health/ready', livenessProbe: '/health/live' } as const;
-const MIGRATE_COMMAND = 'node dist/src/database/migrate.js';
-const LEDGER_VERIFY_COMMAND = 'node dist/src/ledger/verify-cli.js';
+const MIGRATE_COMMAND = 'node dist/src/cli/migrate.js';
+const LEDGER_VERIFY_COMMAND = 'node dist/src/cli/verify-ledger.js';
 /** Variables of .env.example that belong in the Secret, or nowhere in a cluster (the embedded server). */
 const SECRET_VARIABLES = ['DATABASE_URL', 'API_KEYS', 'CURSOR_SECRET', 'METRICS_TOKEN'];
 const NOT_IN_CLUSTER = /^EMBEDDED_PG_/;
@@ -560,7 +560,7 @@ describe('docker/k8s manifests', () => {
     expect(fields.slice(2)).toEqual(['*', '*', '*']); // every day
     expect(cronJob.spec?.concurrencyPolicy).toBe('Forbid');
     expect(cronPod.restartPolicy).toBe('Never');
-    // verify-cli exits 1 on drift: retrying would only find it again.
+    // the ledger-verify CLI exits 1 on drift: retrying would only find it again.
     const failJobOn = cronJob.spec?.jobTemplate.spec?.podFailurePolicy?.rules.find((rule) => rule.action === 'FailJob')?.onExitCodes;
     expect({ container: failJobOn?.containerName, operator: failJobOn?.operator, values: failJobOn?.values }).toEqual({
       container: cronContainer.name,

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { databaseOptions } from '../../src/database/database-options.js';
+import { ENTITIES } from '../../src/entities.js';
 import { runMigrationsExclusively } from '../../src/database/run-migrations.js';
 
 /** The migrated database every test database is copied from. */
@@ -27,6 +28,7 @@ export async function ensureTemplate(serverUrl: string): Promise<void> {
       await admin.query(`CREATE DATABASE ${TEMPLATE_DATABASE}_building`);
       const dataSource = new DataSource(
         databaseOptions({
+          entities: ENTITIES,
           url: withDatabase(serverUrl, `${TEMPLATE_DATABASE}_building`),
           poolSize: 1,
           connectionTimeoutMs: 5_000,

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { MAX_AMOUNT_MINOR } from '../../common/money/amount.js';
-import type { TransactionType } from '../../transactions/transaction.entity.js';
+import type { TransactionType } from '../../ledger/model/transaction.entity.js';
 
 /** Entries a JSON statement carries at most; the CSV form streams any number. */
 export const MAX_STATEMENT_JSON_ENTRIES = 1000;

@@ -1,0 +1,29 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { AppModule } from '../app.module.js';
+import { createOpenApiDocument, OPENAPI_FILE, serializeOpenApi } from '../openapi/openapi-document.js';
+
+
+/**
+ * Writes the document /docs-json serves by default (RATE_LIMIT_REQUESTS unset: no 429s) to docs/openapi.json,
+ * without a database: Nest's preview mode builds the module graph and reads the controllers' metadata but
+ * instantiates no provider, so TypeORM never connects (the URL below is never dialled).
+ */
+async function main(): Promise<void> {
+  const app = await NestFactory.create(AppModule.forRoot({ databaseUrl: 'postgres://openapi-preview.invalid/none' }), {
+    preview: true,
+    logger: false,
+  });
+  const document = createOpenApiDocument(app, { rateLimited: false });
+  await app.close();
+  const file = resolve(process.argv[2] ?? OPENAPI_FILE);
+  writeFileSync(file, serializeOpenApi(document));
+  console.log(`wrote ${file}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,8 @@
+import { ApiKeyEntity } from './auth/api-key.entity.js';
+import { HoldEntity } from './ledger/model/hold.entity.js';
+import { IdempotencyKeyEntity } from './ledger/model/idempotency-key.entity.js';
+import { EntryEntity } from './ledger/model/entry.entity.js';
+import { TransactionEntity } from './ledger/model/transaction.entity.js';
+import { WalletEntity } from './wallets/wallet.entity.js';
+
+export const ENTITIES = [ApiKeyEntity, WalletEntity, TransactionEntity, EntryEntity, HoldEntity, IdempotencyKeyEntity];

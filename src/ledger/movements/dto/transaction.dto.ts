@@ -1,0 +1,93 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { MAX_AMOUNT_MINOR, minorUnitsFromDb } from '../../../common/money/amount.js';
+import type { Metadata } from '../../../common/validation/metadata.js';
+import type { TransactionType } from '../../model/transaction.entity.js';
+
+export class EntryDto {
+  @ApiPropertyOptional({ format: 'uuid', description: 'The wallet this leg posts to' }) walletId?: string;
+  @ApiPropertyOptional({ example: 'world:EUR', maxLength: 16, description: 'The system account this leg posts to (money entering or leaving: world; captured: revenue)' })
+  account?: string;
+  @ApiProperty({ type: 'integer', format: 'int64', minimum: -MAX_AMOUNT_MINOR, maximum: MAX_AMOUNT_MINOR, example: -2500, description: 'Signed amount; the entries of a transaction sum to zero' })
+  amount: number;
+  @ApiPropertyOptional({ type: 'integer', format: 'int64', minimum: -MAX_AMOUNT_MINOR, maximum: MAX_AMOUNT_MINOR, description: "The wallet's balance right after this entry" })
+  balanceAfter?: number;
+}
+
+export class TransactionDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ enum: ['deposit', 'withdrawal', 'transfer', 'capture', 'refund'] }) type: TransactionType;
+  @ApiProperty({ enum: ['posted'] }) status: 'posted';
+  @ApiProperty({ type: 'integer', format: 'int64', minimum: 1, maximum: MAX_AMOUNT_MINOR, example: 2500 }) amount: number;
+  @ApiProperty({ example: 'EUR', pattern: '^[A-Z]{3}$' }) currency: string;
+  @ApiPropertyOptional({ format: 'uuid', description: 'Deposits, withdrawals and refunds of deposits: the wallet' }) walletId?: string;
+  @ApiPropertyOptional({ format: 'uuid', description: 'Transfers, captures and refunds: the paying wallet (absent when the revenue account pays a refund)' })
+  fromWalletId?: string;
+  @ApiPropertyOptional({ format: 'uuid', description: 'Transfers, captures and refunds: the receiving wallet (absent for a capture to the revenue account)' })
+  toWalletId?: string;
+  @ApiPropertyOptional({ format: 'uuid', description: 'Captures: the hold captured' }) holdId?: string;
+  @ApiPropertyOptional({ format: 'uuid', description: 'Refunds: the transaction refunded' }) refundOf?: string;
+  @ApiProperty({
+    type: 'integer', format: 'int64', minimum: 0, maximum: MAX_AMOUNT_MINOR, example: 0,
+    description: 'Deposits, transfers and captures: how much has been refunded so far (always 0 for other types)',
+  })
+  refundedAmount: number;
+  @ApiPropertyOptional({ maxLength: 255 }) reference?: string;
+  @ApiPropertyOptional({ maxLength: 1000 }) description?: string;
+  @ApiProperty({ type: 'object', additionalProperties: true, maxProperties: 50 }) metadata: Metadata;
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+  @ApiProperty({ type: [EntryDto], minItems: 2, maxItems: 2 }) entries: EntryDto[];
+}
+
+export class TransactionPageDto {
+  @ApiProperty({ type: [TransactionDto], maxItems: 100 }) data: TransactionDto[];
+  @ApiProperty({ type: 'string', nullable: true, maxLength: 200, description: 'Pass as `cursor` for the next page; null on the last page' })
+  nextCursor: string | null;
+}
+
+/** A transaction as the `transaction_document` SQL function renders it: snake_case columns plus entries. */
+export interface TransactionDocument {
+  id: string;
+  type: TransactionType;
+  status: 'posted';
+  amount: number;
+  currency: string;
+  wallet_id: string | null;
+  from_wallet_id: string | null;
+  to_wallet_id: string | null;
+  hold_id: string | null;
+  refund_of: string | null;
+  refunded_amount: number | string;
+  reference: string | null;
+  description: string | null;
+  metadata: Metadata;
+  created_at: string;
+  entries: { wallet_id: string | null; account: string | null; amount: number; balance_after: number | null }[];
+}
+
+const present = <K extends string, V>(key: K, value: V | null): { [P in K]?: V } =>
+  (value === null ? {} : { [key]: value }) as { [P in K]?: V };
+
+export function toTransactionDto(doc: TransactionDocument): TransactionDto {
+  return {
+    id: doc.id,
+    type: doc.type,
+    status: doc.status,
+    amount: minorUnitsFromDb(doc.amount),
+    currency: doc.currency,
+    ...present('walletId', doc.wallet_id),
+    ...present('fromWalletId', doc.from_wallet_id),
+    ...present('toWalletId', doc.to_wallet_id),
+    ...present('holdId', doc.hold_id),
+    ...present('refundOf', doc.refund_of),
+    refundedAmount: minorUnitsFromDb(doc.refunded_amount),
+    ...present('reference', doc.reference),
+    ...present('description', doc.description),
+    metadata: doc.metadata,
+    createdAt: new Date(doc.created_at).toISOString(),
+    entries: doc.entries.map((entry) =>
+      entry.wallet_id !== null
+        ? { walletId: entry.wallet_id, amount: minorUnitsFromDb(entry.amount), balanceAfter: minorUnitsFromDb(entry.balance_after ?? NaN) }
+        : { account: entry.account ?? undefined, amount: minorUnitsFromDb(entry.amount) },
+    ),
+  };
+}
