@@ -3,24 +3,9 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { DataSource } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error.js';
 
-/** What a money move is, by the ledger engine function it calls (post_movement carries its own type). */
-export type MoneyMoveType = 'deposit' | 'withdrawal' | 'transfer' | 'hold' | 'capture' | 'void' | 'refund' | 'batch' | 'movement';
-
-const TYPE_OF_FUNCTION: Record<string, MoneyMoveType> = {
-  place_hold: 'hold',
-  capture_hold: 'capture',
-  void_hold: 'void',
-  refund_transaction: 'refund',
-  post_batch: 'batch',
-};
-const MOVEMENT_TYPES = new Set<string>(['deposit', 'withdrawal', 'transfer']);
+/** What a money move is, as the metrics label it (the ledger engine's EngineCall.type). */
+export type MoneyMoveType = 'deposit' | 'withdrawal' | 'transfer' | 'hold' | 'capture' | 'void' | 'refund' | 'batch';
 const MONEY_MOVE_TYPES: MoneyMoveType[] = ['deposit', 'withdrawal', 'transfer', 'hold', 'capture', 'void', 'refund', 'batch'];
-
-/** `args` as LedgerEngine.run takes them: post_movement's second argument is the movement type. */
-export function moneyMoveType(fn: string, args: readonly unknown[]): MoneyMoveType {
-  if (fn === 'post_movement') return MOVEMENT_TYPES.has(args[1] as string) ? (args[1] as MoneyMoveType) : 'movement';
-  return TYPE_OF_FUNCTION[fn] ?? 'movement';
-}
 
 /** The part of a posting function's answer the metrics read (see LedgerEngine's EngineOutcome). */
 interface PostingAnswer {

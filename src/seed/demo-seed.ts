@@ -1,6 +1,8 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { storedKeys } from '../auth/api-key-store.js';
 import { runMigrationsExclusively } from '../database/run-migrations.js';
+import { captureHold, placeHold, postMovement, refundTransaction, voidHold } from '../ledger/engine/calls.js';
+import { type EngineCall, renderCall } from '../ledger/engine/engine-call.js';
 import { buildDemoPlan, DEMO_TENANTS, type DemoPlan, type PlannedOp } from './demo-plan.js';
 
 /**
@@ -161,40 +163,10 @@ async function insertWallets(manager: EntityManager, plan: DemoPlan): Promise<vo
  */
 async function postBatch(manager: EntityManager, ops: PlannedOp[]): Promise<void> {
   const parameters: unknown[] = [];
-  const p = (value: unknown, type: string): string => {
-    parameters.push(value);
-    return `$${parameters.length}::${type}`;
-  };
-  const details = (op: { reference: string | null; description: string | null; metadata: object | null }) =>
-    `${p(op.reference, 'text')}, ${p(op.description, 'text')}, ${p(op.metadata && JSON.stringify(op.metadata), 'jsonb')}`;
-  const NO_KEY = 'NULL::text, NULL::text, NULL::text';
   const calls = ops.map((op, index) => {
-    const tenant = p(op.tenantId, 'text');
-    let call: string;
-    switch (op.kind) {
-      case 'deposit':
-      case 'withdrawal':
-      case 'transfer':
-        call = `post_movement(${tenant}, ${p(op.id, 'uuid')}, ${p(op.kind, 'text')}, ${p(op.debitWalletId, 'uuid')}, ${p(op.creditWalletId, 'uuid')},
-                ${p(op.amount, 'bigint')}, ${details(op)}, ${NO_KEY}, ${p(op.at, 'timestamptz')})`;
-        break;
-      case 'hold':
-        call = `place_hold(${tenant}, ${p(op.id, 'uuid')}, ${p(op.walletId, 'uuid')}, ${p(op.amount, 'bigint')}, ${p(op.expiresAt, 'timestamptz')},
-                ${details(op)}, ${NO_KEY}, ${p(op.at, 'timestamptz')})`;
-        break;
-      case 'capture':
-        call = `capture_hold(${tenant}, ${p(op.id, 'uuid')}, ${p(op.holdId, 'uuid')}, ${p(op.amount, 'bigint')}, ${p(op.toWalletId, 'uuid')},
-                ${details(op)}, ${NO_KEY}, ${p(op.at, 'timestamptz')})`;
-        break;
-      case 'void':
-        call = `void_hold(${tenant}, ${p(op.holdId, 'uuid')}, ${NO_KEY}, ${p(op.at, 'timestamptz')})`;
-        break;
-      case 'refund':
-        call = `refund_transaction(${tenant}, ${p(op.id, 'uuid')}, ${p(op.originalId, 'uuid')}, ${p(op.amount, 'bigint')},
-                ${details(op)}, ${NO_KEY}, ${p(op.at, 'timestamptz')})`;
-        break;
-    }
-    return `SELECT ${index} AS i, ${call} AS r`;
+    const { expression, parameters: own } = renderCall(engineCallOf(op), parameters.length + 1);
+    parameters.push(...own);
+    return `SELECT ${index} AS i, ${expression} AS r`;
   });
   const rows: { i: number; r: { outcome: string; code?: string; detail?: string } }[] = await manager.query(calls.join('\nUNION ALL\n'), parameters);
   for (const row of rows) {
@@ -204,6 +176,27 @@ async function postBatch(manager: EntityManager, ops: PlannedOp[]): Promise<void
     }
   }
   if (rows.length !== ops.length) throw new Error(`a batch of ${ops.length} operations answered ${rows.length} rows`);
+}
+
+/** The typed engine call of one planned operation, at the operation's own moment, without an Idempotency-Key. */
+function engineCallOf(op: PlannedOp): EngineCall {
+  const context = { tenantId: op.tenantId, idempotency: null, now: op.at };
+  if (op.kind === 'void') return voidHold(context, op.holdId);
+  const details = { reference: op.reference ?? undefined, description: op.description ?? undefined, metadata: op.metadata ?? undefined };
+  switch (op.kind) {
+    case 'deposit':
+    case 'withdrawal':
+    case 'transfer':
+      return postMovement(context, {
+        transactionId: op.id, type: op.kind, debitWalletId: op.debitWalletId, creditWalletId: op.creditWalletId, amountMinor: op.amount, ...details,
+      });
+    case 'hold':
+      return placeHold(context, { holdId: op.id, walletId: op.walletId, amountMinor: op.amount, expiresAt: op.expiresAt, ...details });
+    case 'capture':
+      return captureHold(context, { transactionId: op.id, holdId: op.holdId, amountMinor: op.amount, toWalletId: op.toWalletId, ...details });
+    case 'refund':
+      return refundTransaction(context, { transactionId: op.id, originalId: op.originalId, amountMinor: op.amount, ...details });
+  }
 }
 
 async function summarise(dataSource: DataSource, plan: DemoPlan): Promise<Pick<SeedResult, 'tenants' | 'totals'>> {

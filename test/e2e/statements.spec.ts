@@ -249,8 +249,11 @@ describe('statements, balances in time and monthly reports (e2e)', () => {
       // Posted by the ledger's own posting function (what every deposit runs), in one statement instead of
       // a thousand requests: deposits of 1, 2, … 1001, one millisecond apart.
       const posted = await t.db.pool.query(
-        `SELECT post_movement('default', gen_random_uuid(), 'deposit', NULL, $1, n, NULL, NULL, NULL, NULL, NULL, NULL,
-                              '2025-01-01T00:00:00Z'::timestamptz + n * interval '1 millisecond') ->> 'outcome' AS outcome
+        `SELECT post_movement(p_tenant_id => 'default', p_transaction_id => gen_random_uuid(), p_type => 'deposit',
+                             p_debit_wallet_id => NULL, p_credit_wallet_id => $1, p_amount => n,
+                             p_reference => NULL, p_description => NULL, p_metadata => NULL,
+                             p_idem_scope => NULL, p_idem_key => NULL, p_request_hash => NULL,
+                             p_now => '2025-01-01T00:00:00Z'::timestamptz + n * interval '1 millisecond') ->> 'outcome' AS outcome
            FROM generate_series(1, $2::int) n`,
         [busy, count],
       );

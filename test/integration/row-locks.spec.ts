@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import { postMovement } from '../../src/ledger/engine/calls.js';
+import { renderCall } from '../../src/ledger/engine/engine-call.js';
 import { waitUntilSomeoneWaits } from '../support/lock-waits.js';
 import { AUTH, fundedWallet, startTestApp, TestApp } from '../support/test-app.js';
 
@@ -40,7 +43,13 @@ describe('row locks', () => {
     try {
       await holder.query('BEGIN');
       // Another instance of the service spends 80 inside a transaction that is still open.
-      const [spent] = (await holder.query(`SELECT post_movement('default', gen_random_uuid(), 'withdrawal', $1, NULL, 80, NULL, NULL, NULL, NULL, NULL, NULL, now()) AS r`, [walletId])).rows;
+      const spend = renderCall(
+        postMovement(
+          { tenantId: 'default', idempotency: null, now: new Date() },
+          { transactionId: randomUUID(), type: 'withdrawal', debitWalletId: walletId, creditWalletId: null, amountMinor: 80 },
+        ),
+      );
+      const [spent] = (await holder.query(`SELECT ${spend.expression} AS r`, spend.parameters)).rows;
       expect(spent.r.outcome).toBe('posted');
       const withdrawal = t.http.post(`/v1/wallets/${walletId}/withdrawals`).set(AUTH).send({ amount: 50 }).then((r) => r);
       await waitUntilSomeoneWaits(t.db.pool);

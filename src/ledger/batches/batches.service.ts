@@ -3,8 +3,10 @@ import { Clock } from '../../common/clock/clock.js';
 import { DomainError, validationFailed } from '../../common/errors/domain-error.js';
 import { uuidv7 } from '../../common/ids/uuid-v7.js';
 import type { IdempotencyContext } from '../../idempotency/idempotency-key.decorator.js';
-import { HoldDocument, toHoldDto } from '../holds/dto/hold.dto.js';
-import { TransactionDocument, toTransactionDto } from '../movements/dto/transaction.dto.js';
+import { toHoldDto } from '../holds/dto/hold.dto.js';
+import { toTransactionDto } from '../movements/dto/transaction.dto.js';
+import { postBatch } from '../engine/calls.js';
+import type { HoldDocument, TransactionDocument } from '../engine/documents.js';
 import { LedgerEngine } from '../engine/ledger-engine.js';
 import { BatchOperationDto, BatchResultDto, BatchResultItemDto, OPERATION_FIELDS } from './dto/batch.dto.js';
 
@@ -41,7 +43,7 @@ export class BatchesService {
       id: uuidv7(),
       ...(op.expiresInSeconds !== undefined ? { expiresAt: new Date(now.getTime() + op.expiresInSeconds * 1000).toISOString() } : {}),
     }));
-    const result = await this.engine.run('post_batch', tenantId, [uuidv7(), JSON.stringify(planned)], idempotency, now);
+    const result = await this.engine.run(postBatch({ tenantId, idempotency, now }, { batchId: uuidv7(), operations: planned }));
     if (result.kind !== 'response') throw new Error('the ledger engine answered a batch with a transaction');
     return { batch: toBatchResult(result.body as StoredBatch), replayed: result.replayed };
   }

@@ -1,12 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { isRetryableConflict } from '../../common/errors/database-errors.js';
-import type { IdempotencyContext } from '../../idempotency/idempotency-key.decorator.js';
 import { keyInProgress, keyReused, refusalFrom } from '../../idempotency/idempotency.store.js';
-import { moneyMoveType, WalletMetrics } from '../../observability/wallet-metrics.js';
-import type { TransactionDocument } from '../movements/dto/transaction.dto.js';
+import { WalletMetrics } from '../../observability/wallet-metrics.js';
+import type { TransactionDocument } from './documents.js';
+import { type EngineCall, renderCall } from './engine-call.js';
 
-/** What the posting SQL functions return (see migrations/1764200000000-holds-and-refunds.ts). */
+/** What the posting SQL entry points return (src/ledger/sql/idempotency_claim.sql, apply_*.sql, …). */
 type EngineOutcome =
   | { outcome: 'posted'; transaction?: TransactionDocument; status?: number; body?: unknown }
   | { outcome: 'refused'; code: string; detail: string }
@@ -18,9 +18,6 @@ type EngineOutcome =
 export type EngineResult =
   | { kind: 'transaction'; transaction: TransactionDocument; replayed: boolean }
   | { kind: 'response'; status: number; body: unknown; replayed: boolean };
-
-/** The functions that move money; each is one statement and one transaction. */
-export type EngineFunction = 'post_movement' | 'place_hold' | 'capture_hold' | 'void_hold' | 'refund_transaction' | 'post_batch';
 
 const MAX_ATTEMPTS = 3;
 /**
@@ -45,15 +42,11 @@ export class LedgerEngine {
     private readonly metrics: WalletMetrics,
   ) {}
 
-  /**
-   * `tenantId` confines the call to that tenant's rows; `args` are the function's parameters between
-   * the tenant and the idempotency triple, in order.
-   */
-  async run(fn: EngineFunction, tenantId: string, args: unknown[], idempotency: IdempotencyContext | null, now: Date): Promise<EngineResult> {
-    const parameters = [tenantId, ...args, idempotency?.scope ?? null, idempotency?.key ?? null, idempotency?.requestHash ?? null, now];
-    const placeholders = parameters.map((_, index) => `$${index + 1}`).join(', ');
-    const sql = `SELECT ${fn}(${placeholders}) AS result`;
-    const type = moneyMoveType(fn, args);
+  /** `call` comes from one of the builders in calls.ts (postMovement, placeHold, …). */
+  async run(call: EngineCall): Promise<EngineResult> {
+    const { expression, parameters } = renderCall(call);
+    const sql = `SELECT ${expression} AS result`;
+    const type = call.type;
     for (let attempt = 1; ; attempt++) {
       const startedAtMs = performance.now();
       try {
@@ -65,7 +58,7 @@ export class LedgerEngine {
         const retrying = attempt < MAX_ATTEMPTS && isRetryableConflict(error);
         this.metrics.postingFailed(type, startedAtMs, error, retrying);
         if (!retrying) throw error;
-        this.logger.warn({ attempt, fn, code: (error as { code?: string }).code }, 'retrying after a transient conflict');
+        this.logger.warn({ attempt, entryPoint: call.entryPoint, code: (error as { code?: string }).code }, 'retrying after a transient conflict');
         const pauseMs = attempt * (RETRY_PAUSE_MIN_MS + Math.random() * (RETRY_PAUSE_MAX_MS - RETRY_PAUSE_MIN_MS));
         await new Promise((resolve) => setTimeout(resolve, pauseMs));
       }

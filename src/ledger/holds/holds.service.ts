@@ -5,12 +5,14 @@ import { DomainError } from '../../common/errors/domain-error.js';
 import { uuidv7 } from '../../common/ids/uuid-v7.js';
 import type { IdempotencyContext } from '../../idempotency/idempotency-key.decorator.js';
 import { CursorCodec } from '../../common/pagination/cursor.js';
+import { captureHold, placeHold, voidHold } from '../engine/calls.js';
 import { LedgerEngine, type EngineResult } from '../engine/ledger-engine.js';
-import { detailsParameters, PostedTransaction, postedTransaction } from '../movements/posting.service.js';
+import { PostedTransaction, postedTransaction } from '../movements/posting.service.js';
 import { walletNotFound } from '../../wallets/wallets.service.js';
 import type { CaptureHoldDto } from './dto/capture-hold.dto.js';
 import type { CreateHoldDto } from './dto/create-hold.dto.js';
-import { HoldDocument, HoldDto, HoldPageDto, toHoldDto } from './dto/hold.dto.js';
+import type { HoldDocument } from '../engine/documents.js';
+import { HoldDto, HoldPageDto, toHoldDto } from './dto/hold.dto.js';
 import type { HoldsQuery } from './dto/holds.query.js';
 
 export interface HoldResponse {
@@ -37,29 +39,22 @@ export class HoldsService {
   async place(tenantId: string, input: CreateHoldDto, idempotency: IdempotencyContext | null): Promise<HoldResponse> {
     const now = this.clock.now();
     const expiresAt = input.expiresInSeconds !== undefined ? new Date(now.getTime() + input.expiresInSeconds * 1000) : null;
-    const result = await this.engine.run(
-      'place_hold',
-      tenantId,
-      [uuidv7(), input.walletId, input.amount, expiresAt, ...detailsParameters(input)],
-      idempotency,
-      now,
-    );
-    return holdResponse(result);
+    const { walletId, amount, expiresInSeconds: _, ...details } = input;
+    const call = placeHold({ tenantId, idempotency, now }, { holdId: uuidv7(), walletId, amountMinor: amount, expiresAt, ...details });
+    return holdResponse(await this.engine.run(call));
   }
 
   async capture(tenantId: string, holdId: string, input: CaptureHoldDto, idempotency: IdempotencyContext | null): Promise<PostedTransaction> {
-    const result = await this.engine.run(
-      'capture_hold',
-      tenantId,
-      [uuidv7(), holdId, input.amount ?? null, input.toWalletId ?? null, ...detailsParameters(input)],
-      idempotency,
-      this.clock.now(),
+    const { amount, toWalletId, ...details } = input;
+    const call = captureHold(
+      { tenantId, idempotency, now: this.clock.now() },
+      { transactionId: uuidv7(), holdId, amountMinor: amount ?? null, toWalletId: toWalletId ?? null, ...details },
     );
-    return postedTransaction(result);
+    return postedTransaction(await this.engine.run(call));
   }
 
   async void(tenantId: string, holdId: string, idempotency: IdempotencyContext | null): Promise<HoldResponse> {
-    return holdResponse(await this.engine.run('void_hold', tenantId, [holdId], idempotency, this.clock.now()));
+    return holdResponse(await this.engine.run(voidHold({ tenantId, idempotency, now: this.clock.now() }, holdId)));
   }
 
   async get(tenantId: string, id: string): Promise<HoldDto> {

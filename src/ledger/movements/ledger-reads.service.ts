@@ -4,7 +4,8 @@ import { DomainError } from '../../common/errors/domain-error.js';
 import { CursorCodec } from '../../common/pagination/cursor.js';
 import { walletNotFound } from '../../wallets/wallets.service.js';
 import type { HistoryQuery } from './dto/history.query.js';
-import { TransactionDocument, TransactionDto, TransactionPageDto, toTransactionDto } from './dto/transaction.dto.js';
+import type { TransactionDocument } from '../engine/documents.js';
+import { TransactionDto, TransactionPageDto, toTransactionDto } from './dto/transaction.dto.js';
 
 /** Reads of the ledger; transactions are rendered by the same SQL function that renders them when posted. */
 @Injectable()

@@ -3,28 +3,13 @@ import { Clock } from '../../common/clock/clock.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { uuidv7 } from '../../common/ids/uuid-v7.js';
 import type { IdempotencyContext } from '../../idempotency/idempotency-key.decorator.js';
-import type { Metadata } from '../../common/validation/metadata.js';
-import { TransactionDto, toTransactionDto } from './dto/transaction.dto.js';
+import { type MovementCall, postMovement, refundTransaction } from '../engine/calls.js';
+import type { MovementDetails } from '../engine/engine-call.js';
 import { EngineResult, LedgerEngine } from '../engine/ledger-engine.js';
-import type { TransactionType } from '../model/transaction.entity.js';
+import { TransactionDto, toTransactionDto } from './dto/transaction.dto.js';
 
-/** What a caller may attach to any money movement. */
-export interface MovementDetails {
-  reference?: string;
-  description?: string;
-  metadata?: Metadata;
-}
-
-/**
- * One money movement: `amountMinor` leaves the debit side and reaches the credit side. A null wallet
- * on a side is the currency's `world` account (money entering or leaving the service).
- */
-export interface Movement extends MovementDetails {
-  type: Extract<TransactionType, 'deposit' | 'withdrawal' | 'transfer'>;
-  debitWalletId: string | null;
-  creditWalletId: string | null;
-  amountMinor: number;
-}
+/** One money movement, before the service names its transaction. */
+export type Movement = Omit<MovementCall, 'transactionId'>;
 
 /** A refund of a deposit, transfer or capture; without an amount, all that is still refundable. */
 export interface Refund extends MovementDetails {
@@ -46,38 +31,15 @@ export class PostingService {
   ) {}
 
   async post(tenantId: string, movement: Movement, idempotency: IdempotencyContext | null): Promise<PostedTransaction> {
-    const result = await this.engine.run(
-      'post_movement',
-      tenantId,
-      [
-        uuidv7(),
-        movement.type,
-        movement.debitWalletId,
-        movement.creditWalletId,
-        movement.amountMinor,
-        ...detailsParameters(movement),
-      ],
-      idempotency,
-      this.clock.now(),
-    );
-    return postedTransaction(result);
+    const context = { tenantId, idempotency, now: this.clock.now() };
+    return postedTransaction(await this.engine.run(postMovement(context, { ...movement, transactionId: uuidv7() })));
   }
 
   async refund(tenantId: string, refund: Refund, idempotency: IdempotencyContext | null): Promise<PostedTransaction> {
-    const result = await this.engine.run(
-      'refund_transaction',
-      tenantId,
-      [uuidv7(), refund.originalId, refund.amountMinor ?? null, ...detailsParameters(refund)],
-      idempotency,
-      this.clock.now(),
-    );
-    return postedTransaction(result);
+    const context = { tenantId, idempotency, now: this.clock.now() };
+    const call = refundTransaction(context, { ...refund, transactionId: uuidv7(), amountMinor: refund.amountMinor ?? null });
+    return postedTransaction(await this.engine.run(call));
   }
-}
-
-/** reference, description and metadata as the SQL functions take them. */
-export function detailsParameters(details: MovementDetails): [string | null, string | null, string | null] {
-  return [details.reference ?? null, details.description ?? null, details.metadata ? JSON.stringify(details.metadata) : null];
 }
 
 export function postedTransaction(result: EngineResult): PostedTransaction {

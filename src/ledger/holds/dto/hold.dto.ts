@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { MAX_AMOUNT_MINOR, minorUnitsFromDb } from '../../../common/money/amount.js';
 import type { Metadata } from '../../../common/validation/metadata.js';
+import type { HoldDocument } from '../../engine/documents.js';
 import type { HoldStatus } from '../../model/hold.entity.js';
 
 export const HOLD_STATUSES: HoldStatus[] = ['active', 'captured', 'voided', 'expired'];
@@ -31,22 +32,6 @@ export class HoldPageDto {
   @ApiProperty({ type: [HoldDto], maxItems: 100 }) data: HoldDto[];
   @ApiProperty({ type: 'string', nullable: true, maxLength: 200, description: 'Pass as `cursor` for the next page; null on the last page' })
   nextCursor: string | null;
-}
-
-/** A hold as the `hold_document` SQL function renders it. */
-export interface HoldDocument {
-  id: string;
-  wallet_id: string;
-  currency: string;
-  amount: number | string;
-  captured_amount: number | string;
-  status: HoldStatus;
-  expires_at: string | null;
-  reference: string | null;
-  description: string | null;
-  metadata: Metadata;
-  created_at: string;
-  released_at: string | null;
 }
 
 const iso = (value: string) => new Date(value).toISOString();

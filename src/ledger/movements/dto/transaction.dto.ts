@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { MAX_AMOUNT_MINOR, minorUnitsFromDb } from '../../../common/money/amount.js';
 import type { Metadata } from '../../../common/validation/metadata.js';
+import type { TransactionDocument } from '../../engine/documents.js';
 import type { TransactionType } from '../../model/transaction.entity.js';
 
 export class EntryDto {
@@ -42,26 +43,6 @@ export class TransactionPageDto {
   @ApiProperty({ type: [TransactionDto], maxItems: 100 }) data: TransactionDto[];
   @ApiProperty({ type: 'string', nullable: true, maxLength: 200, description: 'Pass as `cursor` for the next page; null on the last page' })
   nextCursor: string | null;
-}
-
-/** A transaction as the `transaction_document` SQL function renders it: snake_case columns plus entries. */
-export interface TransactionDocument {
-  id: string;
-  type: TransactionType;
-  status: 'posted';
-  amount: number;
-  currency: string;
-  wallet_id: string | null;
-  from_wallet_id: string | null;
-  to_wallet_id: string | null;
-  hold_id: string | null;
-  refund_of: string | null;
-  refunded_amount: number | string;
-  reference: string | null;
-  description: string | null;
-  metadata: Metadata;
-  created_at: string;
-  entries: { wallet_id: string | null; account: string | null; amount: number; balance_after: number | null }[];
 }
 
 const present = <K extends string, V>(key: K, value: V | null): { [P in K]?: V } =>
