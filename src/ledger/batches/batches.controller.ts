@@ -1,11 +1,11 @@
-import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
+import { Body, Controller, Res } from '@nestjs/common';
 import { Tenant } from '../../auth/tenant.decorator.js';
-import { ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ApiKeyAuth } from '../../auth/api-key-auth.decorator.js';
-import { ApiProblemResponses } from '../../common/http/api-problem-responses.js';
-import { ApiIdempotencyKey, markReplayed } from '../../common/http/idempotency-header.js';
+import { markReplayed } from '../../common/http/idempotency-header.js';
 import { Idempotency, IdempotencyContext } from '../../idempotency/idempotency-key.decorator.js';
+import { MoneyPost } from '../money-post.decorator.js';
 import { BatchesService } from './batches.service.js';
 import { BatchDto, BatchResultDto, MAX_BATCH_OPERATIONS } from './dto/batch.dto.js';
 
@@ -15,9 +15,8 @@ import { BatchDto, BatchResultDto, MAX_BATCH_OPERATIONS } from './dto/batch.dto.
 export class BatchesController {
   constructor(private readonly batches: BatchesService) {}
 
-  @Post()
-  @HttpCode(201)
-  @ApiOperation({
+  @MoneyPost({
+    type: BatchResultDto,
     summary: `Apply up to ${MAX_BATCH_OPERATIONS} operations all or nothing`,
     description:
       'Operations: `deposit` and `withdrawal` {walletId, amount}, `transfer` {fromWalletId, toWalletId, amount}, ' +
@@ -25,9 +24,6 @@ export class BatchesController {
       'description and metadata. They run in order in one database transaction, every wallet involved locked once in id order. ' +
       'If any is refused, none is applied: the problem names the operation as `operations[i]` in its detail.',
   })
-  @ApiIdempotencyKey()
-  @ApiCreatedResponse({ type: BatchResultDto })
-  @ApiProblemResponses(400, 404, 409, 413, 415, 422)
   async post(
     @Tenant() tenantId: string,
     @Body() body: BatchDto,

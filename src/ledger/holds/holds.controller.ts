@@ -1,13 +1,14 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, Param, Query, Res } from '@nestjs/common';
 import { Tenant } from '../../auth/tenant.decorator.js';
-import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { validationFailed } from '../../common/errors/domain-error.js';
 import { ApiKeyAuth } from '../../auth/api-key-auth.decorator.js';
 import { ApiProblemResponses } from '../../common/http/api-problem-responses.js';
-import { ApiIdempotencyKey, markReplayed } from '../../common/http/idempotency-header.js';
+import { markReplayed } from '../../common/http/idempotency-header.js';
 import { uuidParam } from '../../common/http/uuid-param.js';
 import { Idempotency, IdempotencyContext } from '../../idempotency/idempotency-key.decorator.js';
+import { MoneyPost } from '../money-post.decorator.js';
 import { TransactionDto } from '../movements/dto/transaction.dto.js';
 import { CaptureHoldDto } from './dto/capture-hold.dto.js';
 import { CreateHoldDto } from './dto/create-hold.dto.js';
@@ -29,17 +30,14 @@ function assertNoBody(body: unknown): void {
 export class HoldsController {
   constructor(private readonly holds: HoldsService) {}
 
-  @Post('holds')
-  @HttpCode(201)
-  @ApiOperation({
+  @MoneyPost({
+    path: 'holds',
+    type: HoldDto,
     summary: 'Reserve money on a wallet for an order',
     description:
       'Lowers available and raises held; the balance does not change until the hold is captured. ' +
       'With expiresInSeconds the hold releases its money by itself when due.',
   })
-  @ApiIdempotencyKey()
-  @ApiCreatedResponse({ type: HoldDto })
-  @ApiProblemResponses(400, 404, 409, 413, 415, 422)
   async place(
     @Tenant() tenantId: string,
     @Body() body: CreateHoldDto,
@@ -70,17 +68,14 @@ export class HoldsController {
     return this.holds.listByWallet(tenantId, walletId, query);
   }
 
-  @Post('holds/:id/capture')
-  @HttpCode(201)
-  @ApiOperation({
+  @MoneyPost({
+    path: 'holds/:id/capture',
+    type: TransactionDto,
     summary: "Capture a hold, in whole or in part, to a seller's wallet or the revenue account",
     description:
       'Takes the captured amount from the balance and releases the whole hold; what is not captured becomes available again. ' +
       'A hold is captured at most once: a second capture, or one of a voided or expired hold, is 409 HOLD_NOT_ACTIVE.',
   })
-  @ApiIdempotencyKey()
-  @ApiCreatedResponse({ type: TransactionDto })
-  @ApiProblemResponses(400, 404, 409, 413, 415, 422)
   async capture(
     @Tenant() tenantId: string,
     @Param('id', uuidParam('id')) holdId: string,
@@ -93,16 +88,14 @@ export class HoldsController {
     return posted.transaction;
   }
 
-  @Post('holds/:id/void')
-  @HttpCode(200)
-  @ApiOperation({
+  @MoneyPost({
+    path: 'holds/:id/void',
+    status: 200,
+    type: HoldDto,
     summary: 'Release a hold without moving money',
     description: 'The held amount becomes available again. A hold that is not active answers 409 HOLD_NOT_ACTIVE.',
   })
   @ApiBody({ required: false, description: 'No fields: send no body or {}', schema: { type: 'object', maxProperties: 0 } })
-  @ApiIdempotencyKey()
-  @ApiOkResponse({ type: HoldDto })
-  @ApiProblemResponses(400, 404, 409, 413, 415, 422)
   async void(
     @Tenant() tenantId: string,
     @Param('id', uuidParam('id')) holdId: string,

@@ -1,12 +1,13 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, Param, Query, Res } from '@nestjs/common';
 import { Tenant } from '../../auth/tenant.decorator.js';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ApiKeyAuth } from '../../auth/api-key-auth.decorator.js';
 import { ApiProblemResponses } from '../../common/http/api-problem-responses.js';
-import { ApiIdempotencyKey, IDEMPOTENCY_REPLAYED_HEADER } from '../../common/http/idempotency-header.js';
+import { IDEMPOTENCY_REPLAYED_HEADER } from '../../common/http/idempotency-header.js';
 import { uuidParam } from '../../common/http/uuid-param.js';
 import { Idempotency, IdempotencyContext } from '../../idempotency/idempotency-key.decorator.js';
+import { MoneyPost } from '../money-post.decorator.js';
 import { HistoryQuery } from './dto/history.query.js';
 import { MovementDto } from './dto/movement.dto.js';
 import { TransactionDto, TransactionPageDto } from './dto/transaction.dto.js';
@@ -29,15 +30,12 @@ export class MovementsController {
     private readonly reads: LedgerReadsService,
   ) {}
 
-  @Post('wallets/:id/deposits')
-  @HttpCode(201)
-  @ApiOperation({
+  @MoneyPost({
+    path: 'wallets/:id/deposits',
+    type: TransactionDto,
     summary: 'Top up a wallet with money from outside (card, bank transfer)',
     description: 'Posts the amount to the wallet against the account world:<CUR>. Send an Idempotency-Key to make retries safe.',
   })
-  @ApiIdempotencyKey()
-  @ApiCreatedResponse({ type: TransactionDto })
-  @ApiProblemResponses(400, 404, 409, 413, 415, 422)
   async deposit(
     @Tenant() tenantId: string,
     @Param('id', uuidParam('id')) walletId: string,
@@ -50,15 +48,12 @@ export class MovementsController {
     return respond(response, posted);
   }
 
-  @Post('wallets/:id/withdrawals')
-  @HttpCode(201)
-  @ApiOperation({
+  @MoneyPost({
+    path: 'wallets/:id/withdrawals',
+    type: TransactionDto,
     summary: 'Pay money out of a wallet to the outside world',
     description: 'Refused with 422 INSUFFICIENT_FUNDS when available would go below −overdraftLimit. Send an Idempotency-Key to make retries safe.',
   })
-  @ApiIdempotencyKey()
-  @ApiCreatedResponse({ type: TransactionDto })
-  @ApiProblemResponses(400, 404, 409, 413, 415, 422)
   async withdraw(
     @Tenant() tenantId: string,
     @Param('id', uuidParam('id')) walletId: string,
@@ -71,15 +66,12 @@ export class MovementsController {
     return respond(response, posted);
   }
 
-  @Post('transfers')
-  @HttpCode(201)
-  @ApiOperation({
+  @MoneyPost({
+    path: 'transfers',
+    type: TransactionDto,
     summary: 'Move money from one wallet to another of the same currency',
     description: 'Posts as one double-entry transaction: both sides or neither. Send an Idempotency-Key to make retries safe.',
   })
-  @ApiIdempotencyKey()
-  @ApiCreatedResponse({ type: TransactionDto })
-  @ApiProblemResponses(400, 404, 409, 413, 415, 422)
   async transfer(
     @Tenant() tenantId: string,
     @Body() body: TransferDto,
@@ -92,18 +84,15 @@ export class MovementsController {
     return respond(response, posted);
   }
 
-  @Post('transactions/:id/refunds')
-  @HttpCode(201)
-  @ApiOperation({
+  @MoneyPost({
+    path: 'transactions/:id/refunds',
+    type: TransactionDto,
     summary: 'Refund a deposit, transfer or capture, in whole or in part',
     description:
       'Moves money back from whoever received it to whoever paid: for a deposit, from the wallet to the outside world; ' +
       'for a capture to revenue, from the revenue account. Several partial refunds may follow one another; together they ' +
       'never exceed the original amount (422 AMOUNT_EXCEEDS_REFUNDABLE), even when sent at once. The paying side needs the funds.',
   })
-  @ApiIdempotencyKey()
-  @ApiCreatedResponse({ type: TransactionDto })
-  @ApiProblemResponses(400, 404, 409, 413, 415, 422)
   async refund(
     @Tenant() tenantId: string,
     @Param('id', uuidParam('id')) originalId: string,
