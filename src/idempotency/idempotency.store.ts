@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { LOCK_NOT_AVAILABLE } from '../common/errors/database-errors.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { isErrorCode } from '../common/errors/error-codes.js';
 import type { IdempotencyContext } from './idempotency-key.decorator.js';
@@ -10,8 +11,6 @@ export interface StoredResponse<T> {
   body: T;
   replayed: boolean;
 }
-
-const LOCK_NOT_AVAILABLE = '55P03';
 
 export function keyReused(): DomainError {
   return new DomainError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different request.');

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
+import { LOCK_NOT_AVAILABLE } from '../common/errors/database-errors.js';
 import { DomainError } from '../common/errors/domain-error.js';
 
 /** What a money move is, as the metrics label it (the ledger engine's EngineCall.type). */
@@ -21,7 +22,6 @@ const OUTCOME_LABEL: Record<string, string> = {
   in_progress: 'in_progress',
 };
 
-const LOCK_NOT_AVAILABLE = '55P03';
 const RETRY_REASON: Record<string, string> = { '40P01': 'deadlock', '40001': 'serialization_failure' };
 const SQLSTATE_PATTERN = /^[0-9A-Z]{5}$/;
 /** Error codes are a closed set (ErrorCode); anything else that shows up is bucketed rather than trusted as a label. */
@@ -84,7 +84,7 @@ export class WalletMetrics {
   private readonly lockWaitTimeouts = new Counter({
     name: 'wallet_lock_wait_timeouts_total',
     help:
-      'Posting statements that waited for a wallet row lock past lock_timeout (SQLSTATE 55P03, answered 503); ' +
+      `Posting statements that waited for a wallet row lock past lock_timeout (SQLSTATE ${LOCK_NOT_AVAILABLE}, answered 503); ` +
       'a wait behind a running request with the same Idempotency-Key counts as outcome="in_progress" instead',
     labelNames: ['type'] as const,
     registers: [this.registry],

@@ -1,4 +1,8 @@
 import { types } from 'node:util';
+
+/** SQLSTATE lock_not_available: a lock not had within lock_timeout (or at once, under NOWAIT). */
+export const LOCK_NOT_AVAILABLE = '55P03';
+
 /**
  * PostgreSQL and node-postgres failures that mean "the database is unavailable right now", not "bug":
  * a lock or statement that timed out, a connection that could not be had, a server that went away.
@@ -6,7 +10,7 @@ import { types } from 'node:util';
  * transaction that failed was rolled back whole.
  */
 const UNAVAILABLE_SQLSTATES = new Set([
-  '55P03', // lock_not_available (lock_timeout)
+  LOCK_NOT_AVAILABLE, // (lock_timeout)
   '57014', // query_canceled (statement_timeout)
   '57P01', // admin_shutdown
   '57P02', // crash_shutdown
