@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expectProblem } from '../support/expect-problem.js';
 import { ManualClock, manualClock } from '../support/manual-clock.js';
-import { AUTH, startTestApp, TestApp } from '../support/test-app.js';
+import { AUTH, fundedWallet, newWallet, startTestApp, TestApp } from '../support/test-app.js';
 import { expectLedgerInvariants } from '../support/ledger-invariants.js';
 
 /**
@@ -29,16 +29,6 @@ describe('batches (e2e)', () => {
   });
   afterAll(() => t.close());
 
-  async function newWallet(currency = 'EUR', extra: Body = {}): Promise<string> {
-    const res = await t.http.post('/v1/wallets').set(AUTH).send({ ownerId: `b-${randomUUID()}`, currency, ...extra });
-    expect(res.status).toBe(201);
-    return res.body.id as string;
-  }
-  async function funded(amount: number, currency = 'EUR'): Promise<string> {
-    const id = await newWallet(currency);
-    if (amount > 0) expect((await t.http.post(`/v1/wallets/${id}/deposits`).set(AUTH).send({ amount })).status).toBe(201);
-    return id;
-  }
   const batch = (operations: unknown, headers: Record<string, string> = AUTH) => t.http.post('/v1/batches').set(headers).send({ operations });
   async function wallet(id: string): Promise<Body> {
     const res = await t.http.get(`/v1/wallets/${id}`).set(AUTH);
@@ -65,9 +55,9 @@ describe('batches (e2e)', () => {
 
   describe('applying operations', () => {
     it('201: every type in one batch, results in order with their transaction or hold', async () => {
-      const a = await funded(10_000);
-      const b = await funded(1_000);
-      const seller = await funded(0);
+      const a = await fundedWallet(t.http, 10_000);
+      const b = await fundedWallet(t.http, 1_000);
+      const seller = await fundedWallet(t.http, 0);
       const existing = await placedHold(b, 400, { reference: 'order-x' });
       const res = await batch([
         { type: 'deposit', walletId: a, amount: 500, reference: 'topup-1', metadata: { src: 'card' } },
@@ -118,9 +108,9 @@ describe('batches (e2e)', () => {
     });
 
     it('operations see the ones before them: money deposited or received earlier in the batch can be spent later', async () => {
-      const a = await funded(0);
-      const b = await funded(0);
-      const c = await funded(0);
+      const a = await fundedWallet(t.http, 0);
+      const b = await fundedWallet(t.http, 0);
+      const c = await fundedWallet(t.http, 0);
       const res = await batch([
         { type: 'deposit', walletId: a, amount: 1_000 },
         { type: 'transfer', fromWalletId: a, toWalletId: b, amount: 1_000 },
@@ -137,7 +127,7 @@ describe('batches (e2e)', () => {
     });
 
     it('a hold placed earlier in the batch counts for the operations after it', async () => {
-      const a = await funded(1_000);
+      const a = await fundedWallet(t.http, 1_000);
       const before = await money(a);
       const res = await batch([
         { type: 'hold', walletId: a, amount: 800 },
@@ -151,7 +141,7 @@ describe('batches (e2e)', () => {
     });
 
     it('a capture in a batch defaults to the whole hold and the revenue account', async () => {
-      const buyer = await funded(1_000, 'CHF');
+      const buyer = await fundedWallet(t.http, 1_000, { currency: 'CHF' });
       const hold = await placedHold(buyer, 350, { description: 'basket', metadata: { basket: 'b1' } });
       const res = await batch([{ type: 'capture', holdId: hold.id }]);
       expect(res.status).toBe(201);
@@ -163,8 +153,8 @@ describe('batches (e2e)', () => {
     });
 
     it('the captured money can be spent by the seller later in the same batch; the released rest by the buyer', async () => {
-      const buyer = await funded(1_000);
-      const seller = await funded(0);
+      const buyer = await fundedWallet(t.http, 1_000);
+      const seller = await fundedWallet(t.http, 0);
       const hold = await placedHold(buyer, 1_000);
       const res = await batch([
         { type: 'capture', holdId: hold.id, toWalletId: seller, amount: 700 },
@@ -179,7 +169,7 @@ describe('batches (e2e)', () => {
     });
 
     it('100 operations are accepted and applied in order', async () => {
-      const a = await funded(0);
+      const a = await fundedWallet(t.http, 0);
       const operations = Array.from({ length: 100 }, (_, i) =>
         i % 2 === 0 ? { type: 'deposit', walletId: a, amount: 2 * i + 2 } : { type: 'withdrawal', walletId: a, amount: i },
       );
@@ -195,7 +185,7 @@ describe('batches (e2e)', () => {
 
     it('a hold placed by a batch expires like any other (manual clock)', async () => {
       clock = manualClock(t.app, new Date(Date.UTC(2055, 0, 1)));
-      const a = await funded(500);
+      const a = await fundedWallet(t.http, 500);
       const res = await batch([{ type: 'hold', walletId: a, amount: 500, expiresInSeconds: 60 }]);
       expect(res.status).toBe(201);
       const hold = res.body.operations[0].hold;
@@ -233,10 +223,10 @@ describe('batches (e2e)', () => {
       ['a capture to a frozen wallet', 422, 'WALLET_NOT_ACTIVE', (w) => [{ type: 'capture', holdId: w.hold, toWalletId: w.frozen }]],
       ['a deposit past the largest balance', 422, 'BALANCE_LIMIT_EXCEEDED', (w) => [{ type: 'deposit', walletId: w.a, amount: Number.MAX_SAFE_INTEGER }]],
     ])('%s after good operations → %i %s naming the operation; nothing is applied', async (_, status, code, failing) => {
-      const a = await funded(1_000);
-      const b = await funded(1_000);
-      const usd = await funded(0, 'USD');
-      const frozen = await funded(0);
+      const a = await fundedWallet(t.http, 1_000);
+      const b = await fundedWallet(t.http, 1_000);
+      const usd = await fundedWallet(t.http, 0, { currency: 'USD' });
+      const frozen = await fundedWallet(t.http, 0);
       await t.http.patch(`/v1/wallets/${frozen}`).set(AUTH).send({ status: 'frozen' }).expect(200);
       const hold = (await placedHold(a, 300)).id;
       const voided = (await placedHold(a, 100)).id;
@@ -260,7 +250,7 @@ describe('batches (e2e)', () => {
     });
 
     it('a refusal in the first operation names operations[0]', async () => {
-      const a = await funded(0);
+      const a = await fundedWallet(t.http, 0);
       const res = await batch([{ type: 'withdrawal', walletId: a, amount: 1 }, { type: 'deposit', walletId: a, amount: 1 }]);
       expectProblem(res, 422, 'INSUFFICIENT_FUNDS');
       expect(res.body.detail).toMatch(/^operations\[0\]: /);
@@ -269,8 +259,8 @@ describe('batches (e2e)', () => {
     });
 
     it('a refused batch that captured a hold before the refusal leaves the hold active and the money where it was', async () => {
-      const buyer = await funded(1_000);
-      const seller = await funded(0);
+      const buyer = await fundedWallet(t.http, 1_000);
+      const seller = await fundedWallet(t.http, 0);
       const hold = await placedHold(buyer, 600);
       const res = await batch([
         { type: 'capture', holdId: hold.id, toWalletId: seller },
@@ -293,8 +283,8 @@ describe('batches (e2e)', () => {
     let a: string;
     let b: string;
     beforeAll(async () => {
-      a = await funded(1_000);
-      b = await funded(1_000);
+      a = await fundedWallet(t.http, 1_000);
+      b = await fundedWallet(t.http, 1_000);
     });
 
     it.each<[string, () => unknown, string | undefined]>([
@@ -367,8 +357,8 @@ describe('batches (e2e)', () => {
 
   describe('idempotency', () => {
     it('a repeated batch with the same key replays the first answer and applies once; another body is 422', async () => {
-      const a = await funded(1_000);
-      const b = await funded(0);
+      const a = await fundedWallet(t.http, 1_000);
+      const b = await fundedWallet(t.http, 0);
       const key = `batch-${randomUUID()}`;
       const operations = [
         { type: 'transfer', fromWalletId: a, toWalletId: b, amount: 300 },
@@ -398,7 +388,7 @@ describe('batches (e2e)', () => {
     });
 
     it('a replay after the batch’s hold was captured repeats the first body', async () => {
-      const a = await funded(1_000);
+      const a = await fundedWallet(t.http, 1_000);
       const key = `batch-${randomUUID()}`;
       const operations = [{ type: 'hold', walletId: a, amount: 400 }];
       const first = await batch(operations).set('Idempotency-Key', key);
@@ -412,7 +402,7 @@ describe('batches (e2e)', () => {
     });
 
     it('a refused batch is replayed as the same refusal, even after it could succeed', async () => {
-      const a = await funded(100);
+      const a = await fundedWallet(t.http, 100);
       const key = `batch-${randomUUID()}`;
       const operations = [{ type: 'deposit', walletId: a, amount: 1 }, { type: 'withdrawal', walletId: a, amount: 500 }];
       const first = await batch(operations).set('Idempotency-Key', key);
@@ -428,8 +418,8 @@ describe('batches (e2e)', () => {
     });
 
     it('the same key with the same operations sent 10 times at once applies the batch once', async () => {
-      const a = await funded(1_000);
-      const b = await funded(0);
+      const a = await fundedWallet(t.http, 1_000);
+      const b = await fundedWallet(t.http, 0);
       const key = `batch-${randomUUID()}`;
       const operations = [{ type: 'transfer', fromWalletId: a, toWalletId: b, amount: 250 }, { type: 'hold', walletId: a, amount: 250 }];
       const replies = await Promise.all(Array.from({ length: 10 }, () => batch(operations).set('Idempotency-Key', key)));

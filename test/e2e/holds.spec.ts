@@ -3,7 +3,7 @@ import type { Response } from 'supertest';
 import { HoldsSweeper } from '../../src/ledger/holds/holds.sweeper.js';
 import { expectProblem } from '../support/expect-problem.js';
 import { ManualClock, manualClock } from '../support/manual-clock.js';
-import { AUTH, OTHER_API_KEY, startTestApp, TestApp } from '../support/test-app.js';
+import { AUTH, fundedWallet, newWallet, OTHER_API_KEY, startTestApp, TestApp } from '../support/test-app.js';
 import { expectLedgerInvariants } from '../support/ledger-invariants.js';
 
 /**
@@ -67,16 +67,6 @@ describe('holds (e2e)', () => {
   };
   const sweeper = () => t.app.get(HoldsSweeper);
 
-  async function newWallet(currency = 'EUR', extra: Body = {}): Promise<string> {
-    const res = await t.http.post('/v1/wallets').set(AUTH).send({ ownerId: `h-${randomUUID()}`, currency, ...extra });
-    expect(res.status).toBe(201);
-    return res.body.id as string;
-  }
-  async function funded(amount: number, currency = 'EUR'): Promise<string> {
-    const id = await newWallet(currency);
-    if (amount > 0) expect((await t.http.post(`/v1/wallets/${id}/deposits`).set(AUTH).send({ amount })).status).toBe(201);
-    return id;
-  }
   const place = (body: Body, headers: Record<string, string> = AUTH) => t.http.post('/v1/holds').set(headers).send(body);
   const capture = (holdId: string, body: Body = {}, headers: Record<string, string> = AUTH) =>
     t.http.post(`/v1/holds/${holdId}/capture`).set(headers).send(body);
@@ -111,7 +101,7 @@ describe('holds (e2e)', () => {
 
   describe('POST /v1/holds', () => {
     it('201 Hold: reserves money — held rises, available drops, balance stays', async () => {
-      const walletId = await funded(10_000);
+      const walletId = await fundedWallet(t.http, 10_000);
       const res = await place({ walletId, amount: 2_500, reference: 'order-1', description: 'Basket #1', metadata: { cart: 'c-1', items: 3 } });
       expect(res.status).toBe(201);
       expect(res.headers['content-type']).toMatch(/^application\/json/);
@@ -136,7 +126,7 @@ describe('holds (e2e)', () => {
     });
 
     it('without expiresInSeconds the hold has no expiresAt and metadata defaults to {}', async () => {
-      const walletId = await funded(100, 'USD');
+      const walletId = await fundedWallet(t.http, 100, { currency: 'USD' });
       const hold = await placed({ walletId, amount: 100 });
       expectHoldShape(hold);
       expect(hold).not.toHaveProperty('expiresAt');
@@ -149,7 +139,7 @@ describe('holds (e2e)', () => {
 
     it('expiresAt is createdAt + expiresInSeconds, on the service clock; 1 and 2592000 (30 days) are accepted', async () => {
       const c = takeClock();
-      const walletId = await funded(1_000);
+      const walletId = await fundedWallet(t.http, 1_000);
       const short = await placed({ walletId, amount: 1, expiresInSeconds: 1 });
       expect(short.createdAt).toBe(c.now.toISOString());
       expect(short.expiresAt).toBe(new Date(c.now.getTime() + 1_000).toISOString());
@@ -159,7 +149,7 @@ describe('holds (e2e)', () => {
     });
 
     it('several holds add up; available may reach exactly 0, one more unit is 422 INSUFFICIENT_FUNDS', async () => {
-      const walletId = await funded(1_000);
+      const walletId = await fundedWallet(t.http, 1_000);
       await placed({ walletId, amount: 400 });
       await placed({ walletId, amount: 600 });
       expect(await wallet(walletId)).toMatchObject({ balance: 1_000, held: 1_000, available: 0 });
@@ -171,7 +161,7 @@ describe('holds (e2e)', () => {
     });
 
     it('an overdraft limit lets a hold take available down to −limit, not beyond', async () => {
-      const walletId = await newWallet('EUR', { overdraftLimit: 300 });
+      const walletId = await newWallet(t.http, { overdraftLimit: 300 });
       await t.http.post(`/v1/wallets/${walletId}/deposits`).set(AUTH).send({ amount: 200 }).expect(201);
       expectProblem(await place({ walletId, amount: 501 }), 422, 'INSUFFICIENT_FUNDS');
       await placed({ walletId, amount: 500 });
@@ -179,8 +169,8 @@ describe('holds (e2e)', () => {
     });
 
     it('held money cannot be withdrawn, transferred or held again', async () => {
-      const walletId = await funded(1_000);
-      const other = await funded(0);
+      const walletId = await fundedWallet(t.http, 1_000);
+      const other = await fundedWallet(t.http, 0);
       await placed({ walletId, amount: 700 });
       expectProblem(await withdraw(walletId, 301), 422, 'INSUFFICIENT_FUNDS');
       expectProblem(await t.http.post('/v1/transfers').set(AUTH).send({ fromWalletId: walletId, toWalletId: other, amount: 301 }), 422, 'INSUFFICIENT_FUNDS');
@@ -195,10 +185,10 @@ describe('holds (e2e)', () => {
     });
 
     it('422 WALLET_NOT_ACTIVE on a frozen or closed wallet', async () => {
-      const frozen = await funded(100);
+      const frozen = await fundedWallet(t.http, 100);
       await freeze(frozen);
       expectProblem(await place({ walletId: frozen, amount: 1 }), 422, 'WALLET_NOT_ACTIVE');
-      const closed = await newWallet();
+      const closed = await newWallet(t.http);
       await freeze(closed, 'closed');
       expectProblem(await place({ walletId: closed, amount: 1 }), 422, 'WALLET_NOT_ACTIVE');
       expect(await wallet(frozen)).toMatchObject({ held: 0 });
@@ -225,7 +215,7 @@ describe('holds (e2e)', () => {
       ['metadata not flat', { metadata: { nested: { a: 1 } } }, 'metadata'],
       ['reference empty', { reference: '' }, 'reference'],
     ])('400 VALIDATION_FAILED for %s', async (_, change, field) => {
-      const walletId = await funded(1_000);
+      const walletId = await fundedWallet(t.http, 1_000);
       const res = await place({ walletId, amount: 100, ...change });
       expectProblem(res, 400, 'VALIDATION_FAILED', field);
       expect(await wallet(walletId)).toMatchObject({ held: 0 });
@@ -239,7 +229,7 @@ describe('holds (e2e)', () => {
     });
 
     it('401 without an API key, and nothing is reserved', async () => {
-      const walletId = await funded(100);
+      const walletId = await fundedWallet(t.http, 100);
       expectProblem(await t.http.post('/v1/holds').send({ walletId, amount: 1 }), 401, 'UNAUTHORIZED');
       expect(await wallet(walletId)).toMatchObject({ held: 0 });
     });
@@ -247,7 +237,7 @@ describe('holds (e2e)', () => {
 
   describe('GET /v1/holds/{id} and GET /v1/wallets/{id}/holds', () => {
     it('GET returns the hold as placed; 404 HOLD_NOT_FOUND for an unknown id, 400 for a bad one', async () => {
-      const walletId = await funded(100);
+      const walletId = await fundedWallet(t.http, 100);
       const hold = await placed({ walletId, amount: 10, expiresInSeconds: 3_600 });
       const got = await getHold(hold.id);
       expect(got.status).toBe(200);
@@ -260,7 +250,7 @@ describe('holds (e2e)', () => {
 
     it("lists a wallet's holds newest first, a page at a time, with a status filter", async () => {
       const c = takeClock();
-      const walletId = await funded(10_000);
+      const walletId = await fundedWallet(t.http, 10_000);
       const ids: string[] = [];
       for (let i = 1; i <= 5; i++) {
         ids.push((await placed({ walletId, amount: i * 10 })).id);
@@ -297,8 +287,8 @@ describe('holds (e2e)', () => {
     });
 
     it('list refusals: unknown wallet 404, bad status, limit out of range, foreign or forged cursor 400', async () => {
-      const walletId = await funded(100);
-      const other = await funded(100);
+      const walletId = await fundedWallet(t.http, 100);
+      const other = await fundedWallet(t.http, 100);
       for (let i = 0; i < 3; i++) await placed({ walletId, amount: 1 });
       await placed({ walletId: other, amount: 1 });
       await placed({ walletId: other, amount: 1 });
@@ -313,7 +303,7 @@ describe('holds (e2e)', () => {
       expect(page.body.nextCursor).toEqual(expect.any(String));
       expectProblem(await listHolds(other, { limit: 1, cursor: page.body.nextCursor }), 400, 'VALIDATION_FAILED', 'cursor');
       expectProblem(await listHolds(walletId, { limit: 1, status: 'active', cursor: page.body.nextCursor }), 400, 'VALIDATION_FAILED', 'cursor');
-      const empty = await listHolds(await funded(0));
+      const empty = await listHolds(await fundedWallet(t.http, 0));
       expect(empty.body).toEqual({ data: [], nextCursor: null });
       expect((await listHolds(walletId, { limit: 100 })).body.data).toHaveLength(3);
     });
@@ -321,7 +311,7 @@ describe('holds (e2e)', () => {
 
   describe('POST /v1/holds/{id}/capture', () => {
     it('by default captures the whole hold to revenue:<CUR>, inheriting reference, description and metadata', async () => {
-      const buyer = await funded(5_000, 'GBP');
+      const buyer = await fundedWallet(t.http, 5_000, { currency: 'GBP' });
       const hold = await placed({ walletId: buyer, amount: 1_200, reference: 'order-9', description: 'Order 9', metadata: { order: 9 } });
       const res = await capture(hold.id);
       expect(res.status).toBe(201);
@@ -355,8 +345,8 @@ describe('holds (e2e)', () => {
     });
 
     it('a partial capture to a seller moves only that much and releases the rest of the hold', async () => {
-      const buyer = await funded(10_000);
-      const seller = await funded(500);
+      const buyer = await fundedWallet(t.http, 10_000);
+      const seller = await fundedWallet(t.http, 500);
       const hold = await placed({ walletId: buyer, amount: 4_000, reference: 'order-2' });
       await placed({ walletId: buyer, amount: 1_000 });
       const res = await capture(hold.id, { amount: 2_500, toWalletId: seller, reference: 'capture-2', description: 'shipped', metadata: { parcel: 1 } });
@@ -378,7 +368,7 @@ describe('holds (e2e)', () => {
     });
 
     it('capturing exactly the hold amount is allowed; one unit more is 422 AMOUNT_EXCEEDS_HOLD and moves nothing', async () => {
-      const buyer = await funded(1_000);
+      const buyer = await fundedWallet(t.http, 1_000);
       const hold = await placed({ walletId: buyer, amount: 300 });
       const over = await capture(hold.id, { amount: 301 });
       expectProblem(over, 422, 'AMOUNT_EXCEEDS_HOLD');
@@ -390,7 +380,7 @@ describe('holds (e2e)', () => {
     });
 
     it('422 SAME_WALLET for a capture to the hold’s own wallet, however the id is spelled', async () => {
-      const buyer = await funded(1_000);
+      const buyer = await fundedWallet(t.http, 1_000);
       const hold = await placed({ walletId: buyer, amount: 100 });
       expectProblem(await capture(hold.id, { toWalletId: buyer }), 422, 'SAME_WALLET');
       expectProblem(await capture(hold.id, { toWalletId: buyer.toUpperCase() }), 422, 'SAME_WALLET');
@@ -399,8 +389,8 @@ describe('holds (e2e)', () => {
     });
 
     it('422 CURRENCY_MISMATCH for a capture to a wallet of another currency', async () => {
-      const buyer = await funded(1_000, 'EUR');
-      const seller = await funded(0, 'USD');
+      const buyer = await fundedWallet(t.http, 1_000, { currency: 'EUR' });
+      const seller = await fundedWallet(t.http, 0, { currency: 'USD' });
       const hold = await placed({ walletId: buyer, amount: 100 });
       expectProblem(await capture(hold.id, { toWalletId: seller }), 422, 'CURRENCY_MISMATCH');
       expect((await getHold(hold.id)).body.status).toBe('active');
@@ -408,7 +398,7 @@ describe('holds (e2e)', () => {
     });
 
     it('404 WALLET_NOT_FOUND for a capture to an unknown wallet; 404 HOLD_NOT_FOUND for an unknown hold', async () => {
-      const buyer = await funded(1_000);
+      const buyer = await fundedWallet(t.http, 1_000);
       const hold = await placed({ walletId: buyer, amount: 100 });
       expectProblem(await capture(hold.id, { toWalletId: randomUUID() }), 404, 'WALLET_NOT_FOUND');
       expectProblem(await capture(randomUUID()), 404, 'HOLD_NOT_FOUND');
@@ -417,8 +407,8 @@ describe('holds (e2e)', () => {
     });
 
     it('422 WALLET_NOT_ACTIVE when the seller or the buyer is frozen; unfreezing lets the capture through', async () => {
-      const buyer = await funded(1_000);
-      const seller = await funded(0);
+      const buyer = await fundedWallet(t.http, 1_000);
+      const seller = await fundedWallet(t.http, 0);
       const hold = await placed({ walletId: buyer, amount: 100 });
       await freeze(seller);
       expectProblem(await capture(hold.id, { toWalletId: seller }), 422, 'WALLET_NOT_ACTIVE');
@@ -432,7 +422,7 @@ describe('holds (e2e)', () => {
     });
 
     it('409 HOLD_NOT_ACTIVE for a second capture, and for a capture of a voided hold', async () => {
-      const buyer = await funded(1_000);
+      const buyer = await fundedWallet(t.http, 1_000);
       const captured = await placed({ walletId: buyer, amount: 100 });
       await capture(captured.id, { amount: 40 }).expect(201);
       const again = await capture(captured.id, { amount: 10 });
@@ -459,7 +449,7 @@ describe('holds (e2e)', () => {
       ['an unknown field', { holdId: randomUUID() }, 'holdId'],
       ['expiresInSeconds (a hold field)', { expiresInSeconds: 10 }, 'expiresInSeconds'],
     ])('400 VALIDATION_FAILED for %s, and the hold stays active', async (_, body, field) => {
-      const buyer = await funded(1_000);
+      const buyer = await fundedWallet(t.http, 1_000);
       const hold = await placed({ walletId: buyer, amount: 100 });
       expectProblem(await capture(hold.id, body), 400, 'VALIDATION_FAILED', field);
       expect((await getHold(hold.id)).body.status).toBe('active');
@@ -467,15 +457,15 @@ describe('holds (e2e)', () => {
 
     it('400 for a hold id that is not a uuid; 401 without a key', async () => {
       expectProblem(await capture('hold-1'), 400, 'VALIDATION_FAILED');
-      const buyer = await funded(100);
+      const buyer = await fundedWallet(t.http, 100);
       const hold = await placed({ walletId: buyer, amount: 100 });
       expectProblem(await t.http.post(`/v1/holds/${hold.id}/capture`).send({}), 401, 'UNAUTHORIZED');
       expect((await getHold(hold.id)).body.status).toBe('active');
     });
 
     it('422 BALANCE_LIMIT_EXCEEDED when the seller would pass 2^53 − 1', async () => {
-      const buyer = await funded(1_000);
-      const seller = await funded(Number.MAX_SAFE_INTEGER);
+      const buyer = await fundedWallet(t.http, 1_000);
+      const seller = await fundedWallet(t.http, Number.MAX_SAFE_INTEGER);
       const hold = await placed({ walletId: buyer, amount: 1 });
       expectProblem(await capture(hold.id, { toWalletId: seller }), 422, 'BALANCE_LIMIT_EXCEEDED');
       expect((await getHold(hold.id)).body.status).toBe('active');
@@ -485,7 +475,7 @@ describe('holds (e2e)', () => {
 
   describe('POST /v1/holds/{id}/void', () => {
     it('200 Hold voided: the money is available again, nothing is posted', async () => {
-      const buyer = await funded(1_000);
+      const buyer = await fundedWallet(t.http, 1_000);
       const hold = await placed({ walletId: buyer, amount: 600, reference: 'order-v', expiresInSeconds: 600 });
       const res = await voidHold(hold.id);
       expect(res.status).toBe(200);
@@ -499,7 +489,7 @@ describe('holds (e2e)', () => {
     });
 
     it('409 HOLD_NOT_ACTIVE for a voided or captured hold; 404 HOLD_NOT_FOUND; 400 for a bad id; 401 without a key', async () => {
-      const buyer = await funded(1_000);
+      const buyer = await fundedWallet(t.http, 1_000);
       const hold = await placed({ walletId: buyer, amount: 100 });
       await voidHold(hold.id).expect(200);
       const twice = await voidHold(hold.id);
@@ -517,7 +507,7 @@ describe('holds (e2e)', () => {
     });
 
     it('400 VALIDATION_FAILED for a void with fields in its body (it takes none), and the hold stays active', async () => {
-      const buyer = await funded(1_000);
+      const buyer = await fundedWallet(t.http, 1_000);
       const hold = await placed({ walletId: buyer, amount: 100 });
       const res = await t.http.post(`/v1/holds/${hold.id}/void`).set(AUTH).send({ amount: 50 });
       expectProblem(res, 400, 'VALIDATION_FAILED');
@@ -528,7 +518,7 @@ describe('holds (e2e)', () => {
   describe('expiry (manual clock)', () => {
     it('a hold counts until its last millisecond and not after: then reads expired and the money can be spent', async () => {
       const c = takeClock();
-      const buyer = await funded(5_000);
+      const buyer = await fundedWallet(t.http, 5_000);
       const hold = await placed({ walletId: buyer, amount: 5_000, expiresInSeconds: 60 });
       expect(hold.expiresAt).toBe(new Date(c.now.getTime() + 60_000).toISOString());
 
@@ -563,8 +553,8 @@ describe('holds (e2e)', () => {
 
     it('a due hold no longer blocks a transfer or a new hold', async () => {
       const c = takeClock();
-      const buyer = await funded(1_000);
-      const seller = await funded(0);
+      const buyer = await fundedWallet(t.http, 1_000);
+      const seller = await fundedWallet(t.http, 0);
       await placed({ walletId: buyer, amount: 800, expiresInSeconds: 30 });
       await placed({ walletId: buyer, amount: 200, expiresInSeconds: 90 });
       expectProblem(await t.http.post('/v1/transfers').set(AUTH).send({ fromWalletId: buyer, toWalletId: seller, amount: 1 }), 422, 'INSUFFICIENT_FUNDS');
@@ -582,7 +572,7 @@ describe('holds (e2e)', () => {
 
     it('capture one millisecond before expiry succeeds; at expiry it is 409 HOLD_NOT_ACTIVE and the hold is released', async () => {
       const c = takeClock();
-      const buyer = await funded(1_000);
+      const buyer = await fundedWallet(t.http, 1_000);
       const early = await placed({ walletId: buyer, amount: 100, expiresInSeconds: 10 });
       const late = await placed({ walletId: buyer, amount: 200, expiresInSeconds: 10 });
       c.advance(9_999);
@@ -601,7 +591,7 @@ describe('holds (e2e)', () => {
 
     it('void at expiry is 409 HOLD_NOT_ACTIVE; one millisecond before it voids', async () => {
       const c = takeClock();
-      const buyer = await funded(1_000);
+      const buyer = await fundedWallet(t.http, 1_000);
       const a = await placed({ walletId: buyer, amount: 100, expiresInSeconds: 5 });
       const b = await placed({ walletId: buyer, amount: 100, expiresInSeconds: 5 });
       c.advance(4_999);
@@ -616,8 +606,8 @@ describe('holds (e2e)', () => {
     it('the sweeper marks due holds expired, lowers the stored held, returns how many, and is idempotent', async () => {
       const c = takeClock();
       await sweeper().sweep(); // whatever was due before this test's moment
-      const w1 = await funded(1_000);
-      const w2 = await funded(1_000);
+      const w1 = await fundedWallet(t.http, 1_000);
+      const w2 = await fundedWallet(t.http, 1_000);
       const due1 = await placed({ walletId: w1, amount: 100, expiresInSeconds: 60 });
       const due2 = await placed({ walletId: w1, amount: 150, expiresInSeconds: 30 });
       const due3 = await placed({ walletId: w2, amount: 300, expiresInSeconds: 60 });
@@ -662,7 +652,7 @@ describe('holds (e2e)', () => {
     it('a hold already released by a payment is not counted again by the sweeper', async () => {
       const c = takeClock();
       await sweeper().sweep();
-      const buyer = await funded(1_000);
+      const buyer = await fundedWallet(t.http, 1_000);
       const hold = await placed({ walletId: buyer, amount: 700, expiresInSeconds: 1 });
       c.advance(1_000);
       await withdraw(buyer, 1_000).expect(201);
@@ -673,7 +663,7 @@ describe('holds (e2e)', () => {
 
     it('a due hold is released before a wallet is closed or its overdraft lowered', async () => {
       const c = takeClock();
-      const walletId = await newWallet('EUR', { overdraftLimit: 500 });
+      const walletId = await newWallet(t.http, { overdraftLimit: 500 });
       await placed({ walletId, amount: 500, expiresInSeconds: 10 });
       expect(await wallet(walletId)).toMatchObject({ balance: 0, held: 500, available: -500 });
       const early = await t.http.patch(`/v1/wallets/${walletId}`).set(AUTH).send({ overdraftLimit: 0 });
@@ -699,7 +689,7 @@ describe('holds (e2e)', () => {
     };
 
     it('a repeated hold with the same key replays the first answer and reserves once; another body is 422', async () => {
-      const buyer = await funded(1_000);
+      const buyer = await fundedWallet(t.http, 1_000);
       const key = `hold-${randomUUID()}`;
       const body = { walletId: buyer, amount: 300, reference: 'order-i' };
       const first = await place(body).set('Idempotency-Key', key);
@@ -716,7 +706,7 @@ describe('holds (e2e)', () => {
 
     it('a hold replayed after it was captured (and after it would have expired) repeats the first body', async () => {
       const c = takeClock();
-      const buyer = await funded(1_000);
+      const buyer = await fundedWallet(t.http, 1_000);
       const key = `hold-${randomUUID()}`;
       const first = await place({ walletId: buyer, amount: 100, expiresInSeconds: 60 }).set('Idempotency-Key', key);
       expect(first.status).toBe(201);
@@ -729,7 +719,7 @@ describe('holds (e2e)', () => {
     });
 
     it('a refused hold is replayed as the same refusal even after the wallet could pay', async () => {
-      const buyer = await funded(10);
+      const buyer = await fundedWallet(t.http, 10);
       const key = `hold-${randomUUID()}`;
       const first = await place({ walletId: buyer, amount: 100 }).set('Idempotency-Key', key);
       expectProblem(first, 422, 'INSUFFICIENT_FUNDS');
@@ -742,8 +732,8 @@ describe('holds (e2e)', () => {
     });
 
     it('a repeated capture with the same key replays the transaction and moves money once; another body is 422', async () => {
-      const buyer = await funded(1_000);
-      const seller = await funded(0);
+      const buyer = await fundedWallet(t.http, 1_000);
+      const seller = await fundedWallet(t.http, 0);
       const hold = await placed({ walletId: buyer, amount: 500 });
       const key = `cap-${randomUUID()}`;
       const first = await capture(hold.id, { amount: 200, toWalletId: seller }).set('Idempotency-Key', key);
@@ -758,7 +748,7 @@ describe('holds (e2e)', () => {
     });
 
     it('a refused capture is replayed as the same refusal (409 and 422), even once the request could succeed', async () => {
-      const buyer = await funded(1_000);
+      const buyer = await fundedWallet(t.http, 1_000);
       const hold = await placed({ walletId: buyer, amount: 100 });
       const key = `cap-${randomUUID()}`;
       const first = await capture(hold.id, { amount: 101 }).set('Idempotency-Key', key);
@@ -767,7 +757,7 @@ describe('holds (e2e)', () => {
       expect(again.status).toBe(422);
       expect(again.body).toEqual(first.body);
 
-      const seller = await funded(0);
+      const seller = await fundedWallet(t.http, 0);
       await freeze(seller);
       const frozenKey = `cap-${randomUUID()}`;
       const refused = await capture(hold.id, { toWalletId: seller }).set('Idempotency-Key', frozenKey);
@@ -788,7 +778,7 @@ describe('holds (e2e)', () => {
     });
 
     it('a repeated void with the same key replays 200 with the same body; the key on another hold is 422', async () => {
-      const buyer = await funded(1_000);
+      const buyer = await fundedWallet(t.http, 1_000);
       const hold = await placed({ walletId: buyer, amount: 100 });
       const other = await placed({ walletId: buyer, amount: 100 });
       const key = `void-${randomUUID()}`;
@@ -804,7 +794,7 @@ describe('holds (e2e)', () => {
     });
 
     it('a refused void is replayed as the same refusal', async () => {
-      const buyer = await funded(1_000);
+      const buyer = await fundedWallet(t.http, 1_000);
       const key = `void-${randomUUID()}`;
       const unknown = randomUUID();
       const first = await voidHold(unknown).set('Idempotency-Key', key);
@@ -821,7 +811,7 @@ describe('holds (e2e)', () => {
     });
 
     it('keys are scoped per API key: the same key and body under another API key places a second hold', async () => {
-      const buyer = await funded(1_000);
+      const buyer = await fundedWallet(t.http, 1_000);
       const key = `scoped-${randomUUID()}`;
       const mine = await place({ walletId: buyer, amount: 100 }).set('Idempotency-Key', key);
       const theirs = await place({ walletId: buyer, amount: 100 }, OTHER_AUTH).set('Idempotency-Key', key);
@@ -832,7 +822,7 @@ describe('holds (e2e)', () => {
     });
 
     it('an Idempotency-Key over 255 characters is 400 and reserves nothing', async () => {
-      const buyer = await funded(1_000);
+      const buyer = await fundedWallet(t.http, 1_000);
       expectProblem(await place({ walletId: buyer, amount: 1 }).set('Idempotency-Key', 'k'.repeat(256)), 400, 'VALIDATION_FAILED');
       expect(await wallet(buyer)).toMatchObject({ held: 0 });
     });

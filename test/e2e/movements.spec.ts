@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 import type { Response } from 'supertest';
-import { AUTH, OTHER_API_KEY, startTestApp, TestApp } from '../support/test-app.js';
+import { AUTH, fundedWallet, newWallet, OTHER_API_KEY, startTestApp, TestApp } from '../support/test-app.js';
 import { expectProblem } from '../support/expect-problem.js';
 import { Clock } from '../../src/common/clock/clock.js';
 
@@ -63,11 +63,6 @@ describe('money movements (e2e)', () => {
   });
   afterAll(() => t.close());
 
-  async function newWallet(currency = 'EUR', extra: Record<string, unknown> = {}): Promise<string> {
-    const res = await t.http.post('/v1/wallets').set(AUTH).send({ ownerId: `m-${randomUUID()}`, currency, ...extra });
-    expect(res.status).toBe(201);
-    return res.body.id as string;
-  }
   const deposit = (id: string, body: Record<string, unknown>, headers: Record<string, string> = AUTH) =>
     t.http.post(`/v1/wallets/${id}/deposits`).set(headers).send(body);
   const withdraw = (id: string, body: Record<string, unknown>, headers: Record<string, string> = AUTH) =>
@@ -80,15 +75,10 @@ describe('money movements (e2e)', () => {
     expect(res.body.available).toBe(res.body.balance - res.body.held);
     return res.body.balance as number;
   }
-  async function funded(amount: number, currency = 'EUR'): Promise<string> {
-    const id = await newWallet(currency);
-    if (amount > 0) expect((await deposit(id, { amount })).status).toBe(201);
-    return id;
-  }
 
   describe('POST /v1/wallets/{id}/deposits', () => {
     it('201 Transaction: money from world:<CUR> to the wallet, with balanceAfter on the wallet entry', async () => {
-      const walletId = await funded(1000, 'USD');
+      const walletId = await fundedWallet(t.http, 1000, { currency: 'USD' });
       const res = await deposit(walletId, { amount: 2500, reference: 'order-1', description: 'Top-up by card', metadata: { psp: 'stripe', attempt: 1 } });
       expect(res.status).toBe(201);
       expect(res.headers['content-type']).toMatch(/^application\/json/);
@@ -104,7 +94,7 @@ describe('money movements (e2e)', () => {
     });
 
     it('accepts the largest safe amount, 2^53 − 1, and refuses to grow a balance past it', async () => {
-      const walletId = await newWallet();
+      const walletId = await newWallet(t.http);
       const res = await deposit(walletId, { amount: Number.MAX_SAFE_INTEGER });
       expect(res.status).toBe(201);
       expect(res.body.amount).toBe(Number.MAX_SAFE_INTEGER);
@@ -120,7 +110,7 @@ describe('money movements (e2e)', () => {
 
   describe('POST /v1/wallets/{id}/withdrawals', () => {
     it('201 Transaction: money from the wallet to world:<CUR>', async () => {
-      const walletId = await funded(1000);
+      const walletId = await fundedWallet(t.http, 1000);
       const res = await withdraw(walletId, { amount: 400, reference: 'payout-7' });
       expect(res.status).toBe(201);
       const entries = expectTransactionShape(res.body);
@@ -130,7 +120,7 @@ describe('money movements (e2e)', () => {
     });
 
     it('can empty a wallet exactly; one more minor unit is 422 INSUFFICIENT_FUNDS and moves nothing', async () => {
-      const walletId = await funded(300);
+      const walletId = await fundedWallet(t.http, 300);
       expect((await withdraw(walletId, { amount: 300 })).status).toBe(201);
       expectProblem(await withdraw(walletId, { amount: 1 }), 422, 'INSUFFICIENT_FUNDS');
       expect(await balance(walletId)).toBe(0);
@@ -139,7 +129,7 @@ describe('money movements (e2e)', () => {
     });
 
     it('with an overdraftLimit, available may go down to −limit but not beyond', async () => {
-      const walletId = await newWallet('EUR', { overdraftLimit: 500 });
+      const walletId = await newWallet(t.http, { overdraftLimit: 500 });
       expect((await deposit(walletId, { amount: 100 })).status).toBe(201);
       const deep = await withdraw(walletId, { amount: 600 });
       expect(deep.status).toBe(201);
@@ -157,8 +147,8 @@ describe('money movements (e2e)', () => {
 
   describe('POST /v1/transfers', () => {
     it('201 Transaction: two wallet entries with their balances after', async () => {
-      const from = await funded(1000);
-      const to = await funded(50);
+      const from = await fundedWallet(t.http, 1000);
+      const to = await fundedWallet(t.http, 50);
       const res = await transfer({ fromWalletId: from, toWalletId: to, amount: 300, reference: 'order-9', metadata: { orderId: 9 } });
       expect(res.status).toBe(201);
       const entries = expectTransactionShape(res.body);
@@ -171,8 +161,8 @@ describe('money movements (e2e)', () => {
     });
 
     it('422 INSUFFICIENT_FUNDS beyond available; an overdraft limit on the payer extends it to exactly −limit', async () => {
-      const from = await funded(100);
-      const to = await newWallet();
+      const from = await fundedWallet(t.http, 100);
+      const to = await newWallet(t.http);
       expectProblem(await transfer({ fromWalletId: from, toWalletId: to, amount: 101 }), 422, 'INSUFFICIENT_FUNDS');
       expect((await t.http.patch(`/v1/wallets/${from}`).set(AUTH).send({ overdraftLimit: 20 })).status).toBe(200);
       expectProblem(await transfer({ fromWalletId: from, toWalletId: to, amount: 121 }), 422, 'INSUFFICIENT_FUNDS');
@@ -182,31 +172,31 @@ describe('money movements (e2e)', () => {
     });
 
     it('422 CURRENCY_MISMATCH between wallets of different currencies', async () => {
-      const eur = await funded(100, 'EUR');
-      const usd = await funded(100, 'USD');
+      const eur = await fundedWallet(t.http, 100, { currency: 'EUR' });
+      const usd = await fundedWallet(t.http, 100, { currency: 'USD' });
       expectProblem(await transfer({ fromWalletId: eur, toWalletId: usd, amount: 10 }), 422, 'CURRENCY_MISMATCH');
       expectProblem(await transfer({ fromWalletId: usd, toWalletId: eur, amount: 10 }), 422, 'CURRENCY_MISMATCH');
       expect([await balance(eur), await balance(usd)]).toEqual([100, 100]);
     });
 
     it('422 SAME_WALLET for a transfer to itself, however the id is spelled', async () => {
-      const wallet = await funded(100);
+      const wallet = await fundedWallet(t.http, 100);
       expectProblem(await transfer({ fromWalletId: wallet, toWalletId: wallet, amount: 10 }), 422, 'SAME_WALLET');
       expectProblem(await transfer({ fromWalletId: wallet, toWalletId: wallet.toUpperCase(), amount: 10 }), 422, 'SAME_WALLET');
       expect(await balance(wallet)).toBe(100);
     });
 
     it('404 WALLET_NOT_FOUND when either side is unknown', async () => {
-      const known = await funded(100);
+      const known = await fundedWallet(t.http, 100);
       expectProblem(await transfer({ fromWalletId: randomUUID(), toWalletId: known, amount: 10 }), 404, 'WALLET_NOT_FOUND');
       expectProblem(await transfer({ fromWalletId: known, toWalletId: randomUUID(), amount: 10 }), 404, 'WALLET_NOT_FOUND');
       expect(await balance(known)).toBe(100);
     });
 
     it('422 WALLET_NOT_ACTIVE when the payer or the receiver is frozen or closed', async () => {
-      const payer = await funded(100);
-      const frozen = await funded(100);
-      const closed = await newWallet();
+      const payer = await fundedWallet(t.http, 100);
+      const frozen = await fundedWallet(t.http, 100);
+      const closed = await newWallet(t.http);
       expect((await t.http.patch(`/v1/wallets/${frozen}`).set(AUTH).send({ status: 'frozen' })).status).toBe(200);
       expect((await t.http.patch(`/v1/wallets/${closed}`).set(AUTH).send({ status: 'closed' })).status).toBe(200);
       expectProblem(await transfer({ fromWalletId: frozen, toWalletId: payer, amount: 10 }), 422, 'WALLET_NOT_ACTIVE');
@@ -220,8 +210,8 @@ describe('money movements (e2e)', () => {
       ['toWalletId', { toWalletId: '12345' }],
       ['fromWalletId', { fromWalletId: undefined }],
     ])('400 VALIDATION_FAILED for a bad %s', async (field, override) => {
-      const from = await funded(100);
-      const to = await newWallet();
+      const from = await fundedWallet(t.http, 100);
+      const to = await newWallet(t.http);
       const body: Record<string, unknown> = { fromWalletId: from, toWalletId: to, amount: 10, ...override };
       expectProblem(await transfer(body), 400, 'VALIDATION_FAILED', field);
       expect([await balance(from), await balance(to)]).toEqual([100, 0]);
@@ -230,8 +220,8 @@ describe('money movements (e2e)', () => {
 
   describe('GET /v1/transactions/{id}', () => {
     it('returns exactly the body the POST returned, for every kind of movement', async () => {
-      const a = await funded(1000);
-      const b = await newWallet();
+      const a = await fundedWallet(t.http, 1000);
+      const b = await newWallet(t.http);
       const posted = [
         await deposit(a, { amount: 10, description: 'top-up', metadata: { k: 'v', n: 1.5, ok: false, none: null } }),
         await withdraw(a, { amount: 5, reference: 'r-1' }),
@@ -249,15 +239,15 @@ describe('money movements (e2e)', () => {
 
     it('404 TRANSACTION_NOT_FOUND for an unknown id; a wallet id is not a transaction id', async () => {
       expectProblem(await t.http.get(`/v1/transactions/${randomUUID()}`).set(AUTH), 404, 'TRANSACTION_NOT_FOUND');
-      expectProblem(await t.http.get(`/v1/transactions/${await newWallet()}`).set(AUTH), 404, 'TRANSACTION_NOT_FOUND');
+      expectProblem(await t.http.get(`/v1/transactions/${await newWallet(t.http)}`).set(AUTH), 404, 'TRANSACTION_NOT_FOUND');
     });
   });
 
   describe('GET /v1/wallets/{id}/transactions', () => {
     /** A wallet with `count` movements of every type, posted one after another; returns ids oldest first. */
     async function busyWallet(count: number): Promise<{ walletId: string; peer: string; ids: string[]; types: string[] }> {
-      const walletId = await newWallet();
-      const peer = await funded(1_000_000);
+      const walletId = await newWallet(t.http);
+      const peer = await fundedWallet(t.http, 1_000_000);
       const ids: string[] = [];
       const types: string[] = [];
       for (let i = 0; i < count; i++) {
@@ -371,8 +361,8 @@ describe('money movements (e2e)', () => {
     });
 
     it('a transfer appears in the history of both wallets', async () => {
-      const a = await funded(100);
-      const b = await newWallet();
+      const a = await fundedWallet(t.http, 100);
+      const b = await newWallet(t.http);
       const tx = (await transfer({ fromWalletId: a, toWalletId: b, amount: 40 })).body;
       expect((await history(a, { type: 'transfer' })).body.data).toEqual([tx]);
       expect((await history(b)).body.data).toEqual([tx]);
@@ -407,7 +397,7 @@ describe('money movements (e2e)', () => {
     });
 
     it('a wallet without movements has an empty history', async () => {
-      const res = await history(await newWallet());
+      const res = await history(await newWallet(t.http));
       expect(res.status).toBe(200);
       expect(res.body).toEqual({ data: [], nextCursor: null });
     });
@@ -419,8 +409,8 @@ describe('money movements (e2e)', () => {
 
   describe('frozen and closed wallets', () => {
     it('a frozen wallet can neither pay nor receive; unfreezing restores both', async () => {
-      const walletId = await funded(100);
-      const peer = await funded(100);
+      const walletId = await fundedWallet(t.http, 100);
+      const peer = await fundedWallet(t.http, 100);
       expect((await t.http.patch(`/v1/wallets/${walletId}`).set(AUTH).send({ status: 'frozen' })).status).toBe(200);
       expectProblem(await deposit(walletId, { amount: 1 }), 422, 'WALLET_NOT_ACTIVE');
       expectProblem(await withdraw(walletId, { amount: 1 }), 422, 'WALLET_NOT_ACTIVE');
@@ -440,8 +430,8 @@ describe('money movements (e2e)', () => {
       ['withdrawal', (w: string) => ({ path: `/v1/wallets/${w}/withdrawals`, body: { amount: 250 }, deltas: [-250, 0] })],
       ['transfer', (w: string, p: string) => ({ path: '/v1/transfers', body: { fromWalletId: w, toWalletId: p, amount: 250 }, deltas: [-250, 250] })],
     ])('%s: the same key and body replays the same 201 and body, with idempotency-replayed: true, moving money once', async (_, make) => {
-      const walletId = await funded(1000);
-      const peer = await funded(1000);
+      const walletId = await fundedWallet(t.http, 1000);
+      const peer = await fundedWallet(t.http, 1000);
       const { path, body, deltas } = make(walletId, peer);
       const key = randomUUID();
       const first = await t.http.post(path).set(AUTH).set('Idempotency-Key', key).send(body);
@@ -459,7 +449,7 @@ describe('money movements (e2e)', () => {
     });
 
     it('the same body with its fields in another order is the same request', async () => {
-      const walletId = await funded(0);
+      const walletId = await fundedWallet(t.http, 0);
       const key = randomUUID();
       const first = await t.http.post(`/v1/wallets/${walletId}/deposits`).set(AUTH).set('Idempotency-Key', key)
         .set('Content-Type', 'application/json').send('{"amount":5,"metadata":{"a":1,"b":2},"reference":"x"}');
@@ -472,20 +462,20 @@ describe('money movements (e2e)', () => {
     });
 
     it('the same key with a different body → 422 IDEMPOTENCY_KEY_REUSED, and nothing moves', async () => {
-      const walletId = await funded(1000);
+      const walletId = await fundedWallet(t.http, 1000);
       const key = randomUUID();
       expect((await deposit(walletId, { amount: 100 }).set('Idempotency-Key', key)).status).toBe(201);
       expectProblem(await deposit(walletId, { amount: 101 }).set('Idempotency-Key', key), 422, 'IDEMPOTENCY_KEY_REUSED');
       expectProblem(await deposit(walletId, { amount: 100, reference: 'extra' }).set('Idempotency-Key', key), 422, 'IDEMPOTENCY_KEY_REUSED');
       // the same body on another endpoint or wallet is a different request too
       expectProblem(await withdraw(walletId, { amount: 100 }).set('Idempotency-Key', key), 422, 'IDEMPOTENCY_KEY_REUSED');
-      const other = await funded(0);
+      const other = await fundedWallet(t.http, 0);
       expectProblem(await deposit(other, { amount: 100 }).set('Idempotency-Key', key), 422, 'IDEMPOTENCY_KEY_REUSED');
       expect([await balance(walletId), await balance(other)]).toEqual([1100, 0]);
     });
 
     it('a refusal is replayed as the same refusal even after the wallet could pay', async () => {
-      const walletId = await funded(5);
+      const walletId = await fundedWallet(t.http, 5);
       const key = randomUUID();
       const first = await withdraw(walletId, { amount: 10 }).set('Idempotency-Key', key);
       expectProblem(first, 422, 'INSUFFICIENT_FUNDS');
@@ -497,7 +487,7 @@ describe('money movements (e2e)', () => {
     });
 
     it('keys are scoped per API key: the same key and body under two API keys moves money twice', async () => {
-      const walletId = await funded(0);
+      const walletId = await fundedWallet(t.http, 0);
       const key = randomUUID();
       const mine = await deposit(walletId, { amount: 70 }).set('Idempotency-Key', key);
       const theirs = await deposit(walletId, { amount: 70 }, OTHER_AUTH).set('Idempotency-Key', key);
@@ -515,7 +505,7 @@ describe('money movements (e2e)', () => {
     });
 
     it('the same key with a different body under the other API key is not IDEMPOTENCY_KEY_REUSED', async () => {
-      const walletId = await funded(0);
+      const walletId = await fundedWallet(t.http, 0);
       const key = randomUUID();
       expect((await deposit(walletId, { amount: 1 }).set('Idempotency-Key', key)).status).toBe(201);
       const theirs = await deposit(walletId, { amount: 2 }, OTHER_AUTH).set('Idempotency-Key', key);
@@ -524,7 +514,7 @@ describe('money movements (e2e)', () => {
     });
 
     it('Idempotency-Key of 255 characters is accepted', async () => {
-      const walletId = await funded(0);
+      const walletId = await fundedWallet(t.http, 0);
       const key = randomUUID().padEnd(255, 'k');
       expect((await deposit(walletId, { amount: 3 }).set('Idempotency-Key', key)).status).toBe(201);
       const again = await deposit(walletId, { amount: 3 }).set('Idempotency-Key', key);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
 import { expectProblem } from '../support/expect-problem.js';
 import { ManualClock, manualClock } from '../support/manual-clock.js';
-import { AUTH, OTHER_API_KEY, startTestApp, TestApp } from '../support/test-app.js';
+import { AUTH, fundedWallet, newWallet, OTHER_API_KEY, startTestApp, TestApp } from '../support/test-app.js';
 import { expectLedgerInvariants } from '../support/ledger-invariants.js';
 
 /**
@@ -46,17 +46,7 @@ describe('refunds (e2e)', () => {
   });
   afterAll(() => t.close());
 
-  async function newWallet(currency = 'EUR', extra: Body = {}): Promise<string> {
-    const res = await t.http.post('/v1/wallets').set(AUTH).send({ ownerId: `r-${randomUUID()}`, currency, ...extra });
-    expect(res.status).toBe(201);
-    return res.body.id as string;
-  }
   const deposit = (walletId: string, body: Body) => t.http.post(`/v1/wallets/${walletId}/deposits`).set(AUTH).send(body);
-  async function funded(amount: number, currency = 'EUR'): Promise<string> {
-    const id = await newWallet(currency);
-    if (amount > 0) expect((await deposit(id, { amount })).status).toBe(201);
-    return id;
-  }
   async function posted(request: Promise<Response> | PromiseLike<Response>): Promise<Body> {
     const res = await request;
     expect(res.status).toBe(201);
@@ -80,7 +70,7 @@ describe('refunds (e2e)', () => {
 
   describe('what a refund moves', () => {
     it('a deposit refunds from the wallet back to world:<CUR>; by default all of it', async () => {
-      const walletId = await newWallet('USD');
+      const walletId = await newWallet(t.http, { currency: 'USD' });
       const original = await posted(deposit(walletId, { amount: 2_500, reference: 'topup-1', description: 'card' }));
       const res = await refund(original.id);
       expect(res.status).toBe(201);
@@ -108,8 +98,8 @@ describe('refunds (e2e)', () => {
     });
 
     it('a transfer refunds from the receiver back to the payer, in parts, until nothing is left', async () => {
-      const payer = await funded(10_000);
-      const receiver = await funded(0);
+      const payer = await fundedWallet(t.http, 10_000);
+      const receiver = await fundedWallet(t.http, 0);
       const original = await posted(transfer({ fromWalletId: payer, toWalletId: receiver, amount: 3_000, reference: 'order-7' }));
       const first = await refund(original.id, { amount: 1_000, reference: 'rma-1', description: 'returned item', metadata: { rma: 1 } });
       expect(first.status).toBe(201);
@@ -148,8 +138,8 @@ describe('refunds (e2e)', () => {
     });
 
     it('a capture to a seller refunds from the seller back to the buyer', async () => {
-      const buyer = await funded(5_000);
-      const seller = await funded(0);
+      const buyer = await fundedWallet(t.http, 5_000);
+      const seller = await fundedWallet(t.http, 0);
       const capture = await capturedTo(buyer, 2_000, seller, { reference: 'order-c' });
       const res = await refund(capture.id, { amount: 750 });
       expect(res.status).toBe(201);
@@ -165,7 +155,7 @@ describe('refunds (e2e)', () => {
     });
 
     it('a capture to revenue refunds from revenue:<CUR> back to the buyer; there is no paying wallet', async () => {
-      const buyer = await funded(5_000, 'JPY');
+      const buyer = await fundedWallet(t.http, 5_000, { currency: 'JPY' });
       const capture = await capturedTo(buyer, 1_800);
       expect(capture).not.toHaveProperty('toWalletId');
       const res = await refund(capture.id);
@@ -184,9 +174,9 @@ describe('refunds (e2e)', () => {
     });
 
     it('the largest safe amount can be refunded; a request for it against a small original is AMOUNT_EXCEEDS_REFUNDABLE', async () => {
-      const walletId = await newWallet();
+      const walletId = await newWallet(t.http);
       const big = await posted(deposit(walletId, { amount: Number.MAX_SAFE_INTEGER }));
-      const small = await posted(transfer({ fromWalletId: walletId, toWalletId: await newWallet(), amount: 10 }));
+      const small = await posted(transfer({ fromWalletId: walletId, toWalletId: await newWallet(t.http), amount: 10 }));
       expectProblem(await refund(small.id, { amount: Number.MAX_SAFE_INTEGER }), 422, 'AMOUNT_EXCEEDS_REFUNDABLE');
       const res = await refund(big.id, { amount: Number.MAX_SAFE_INTEGER - 10 });
       expect(res.status).toBe(201);
@@ -197,13 +187,13 @@ describe('refunds (e2e)', () => {
 
   describe('refusals', () => {
     it('422 TRANSACTION_NOT_REFUNDABLE for a withdrawal and for a refund', async () => {
-      const walletId = await funded(1_000);
+      const walletId = await fundedWallet(t.http, 1_000);
       const withdrawal = await posted(t.http.post(`/v1/wallets/${walletId}/withdrawals`).set(AUTH).send({ amount: 100 }));
       const res = await refund(withdrawal.id);
       expectProblem(res, 422, 'TRANSACTION_NOT_REFUNDABLE');
       expect(res.body.detail).toContain(withdrawal.id);
       expectProblem(await refund(withdrawal.id, { amount: 1 }), 422, 'TRANSACTION_NOT_REFUNDABLE');
-      const other = await funded(0);
+      const other = await fundedWallet(t.http, 0);
       const original = await posted(transfer({ fromWalletId: walletId, toWalletId: other, amount: 100 }));
       const firstRefund = await posted(refund(original.id, { amount: 50 }));
       expectProblem(await refund(firstRefund.id), 422, 'TRANSACTION_NOT_REFUNDABLE');
@@ -213,7 +203,7 @@ describe('refunds (e2e)', () => {
     });
 
     it('404 TRANSACTION_NOT_FOUND for an unknown transaction; a wallet or hold id is not a transaction', async () => {
-      const walletId = await funded(100);
+      const walletId = await fundedWallet(t.http, 100);
       const hold = await posted(t.http.post('/v1/holds').set(AUTH).send({ walletId, amount: 10 }));
       expectProblem(await refund(randomUUID()), 404, 'TRANSACTION_NOT_FOUND');
       expectProblem(await refund(walletId), 404, 'TRANSACTION_NOT_FOUND');
@@ -222,8 +212,8 @@ describe('refunds (e2e)', () => {
     });
 
     it('422 INSUFFICIENT_FUNDS when the receiver has spent the money; a partial refund within what is left succeeds', async () => {
-      const payer = await funded(1_000);
-      const receiver = await funded(0);
+      const payer = await fundedWallet(t.http, 1_000);
+      const receiver = await fundedWallet(t.http, 0);
       const original = await posted(transfer({ fromWalletId: payer, toWalletId: receiver, amount: 600 }));
       await posted(t.http.post(`/v1/wallets/${receiver}/withdrawals`).set(AUTH).send({ amount: 500 }));
       const res = await refund(original.id);
@@ -237,7 +227,7 @@ describe('refunds (e2e)', () => {
     });
 
     it('a deposit already spent cannot be refunded to the world', async () => {
-      const walletId = await newWallet();
+      const walletId = await newWallet(t.http);
       const original = await posted(deposit(walletId, { amount: 300 }));
       await posted(t.http.post(`/v1/wallets/${walletId}/withdrawals`).set(AUTH).send({ amount: 250 }));
       expectProblem(await refund(original.id), 422, 'INSUFFICIENT_FUNDS');
@@ -246,8 +236,8 @@ describe('refunds (e2e)', () => {
     });
 
     it('the receiver may pay a refund out of its overdraft, down to −limit', async () => {
-      const payer = await funded(1_000);
-      const receiver = await newWallet('EUR', { overdraftLimit: 200 });
+      const payer = await fundedWallet(t.http, 1_000);
+      const receiver = await newWallet(t.http, { overdraftLimit: 200 });
       const original = await posted(transfer({ fromWalletId: payer, toWalletId: receiver, amount: 500 }));
       await posted(t.http.post(`/v1/wallets/${receiver}/withdrawals`).set(AUTH).send({ amount: 500 }));
       expectProblem(await refund(original.id, { amount: 201 }), 422, 'INSUFFICIENT_FUNDS');
@@ -256,8 +246,8 @@ describe('refunds (e2e)', () => {
     });
 
     it('a seller that spent a capture cannot refund it', async () => {
-      const buyer = await funded(1_000);
-      const seller = await funded(0);
+      const buyer = await fundedWallet(t.http, 1_000);
+      const seller = await fundedWallet(t.http, 0);
       const capture = await capturedTo(buyer, 400, seller);
       await posted(transfer({ fromWalletId: seller, toWalletId: buyer, amount: 350 }));
       expectProblem(await refund(capture.id), 422, 'INSUFFICIENT_FUNDS');
@@ -265,8 +255,8 @@ describe('refunds (e2e)', () => {
     });
 
     it('422 WALLET_NOT_ACTIVE when the receiver or the payer of the original is frozen', async () => {
-      const payer = await funded(1_000);
-      const receiver = await funded(0);
+      const payer = await fundedWallet(t.http, 1_000);
+      const receiver = await fundedWallet(t.http, 0);
       const original = await posted(transfer({ fromWalletId: payer, toWalletId: receiver, amount: 100 }));
       await freeze(receiver);
       expectProblem(await refund(original.id), 422, 'WALLET_NOT_ACTIVE');
@@ -293,7 +283,7 @@ describe('refunds (e2e)', () => {
       ['metadata with a nested object', { metadata: { a: { b: 1 } } }, 'metadata'],
       ['description too long', { description: 'd'.repeat(1_001) }, 'description'],
     ])('400 VALIDATION_FAILED for %s, and nothing is refunded', async (_, body, field) => {
-      const walletId = await funded(0);
+      const walletId = await fundedWallet(t.http, 0);
       const original = await posted(deposit(walletId, { amount: 100 }));
       expectProblem(await refund(original.id, body), 400, 'VALIDATION_FAILED', field);
       expect((await getTransaction(original.id)).refundedAmount).toBe(0);
@@ -301,7 +291,7 @@ describe('refunds (e2e)', () => {
     });
 
     it('401 without an API key', async () => {
-      const walletId = await funded(0);
+      const walletId = await fundedWallet(t.http, 0);
       const original = await posted(deposit(walletId, { amount: 100 }));
       expectProblem(await t.http.post(`/v1/transactions/${original.id}/refunds`).send({}), 401, 'UNAUTHORIZED');
       expect((await getTransaction(original.id)).refundedAmount).toBe(0);
@@ -310,8 +300,8 @@ describe('refunds (e2e)', () => {
 
   describe('holds and refunds', () => {
     it('funds on hold cannot pay a refund; once the hold is voided they can', async () => {
-      const payer = await funded(1_000);
-      const receiver = await funded(0);
+      const payer = await fundedWallet(t.http, 1_000);
+      const receiver = await fundedWallet(t.http, 0);
       const original = await posted(transfer({ fromWalletId: payer, toWalletId: receiver, amount: 800 }));
       const hold = await posted(t.http.post('/v1/holds').set(AUTH).send({ walletId: receiver, amount: 500 }));
       expectProblem(await refund(original.id, { amount: 301 }), 422, 'INSUFFICIENT_FUNDS');
@@ -327,7 +317,7 @@ describe('refunds (e2e)', () => {
 
     it('a hold on a deposit counts until it expires (manual clock); then the deposit can be refunded', async () => {
       clock = manualClock(t.app, new Date(Date.UTC(2050, 5, 1)));
-      const walletId = await newWallet();
+      const walletId = await newWallet(t.http);
       const original = await posted(deposit(walletId, { amount: 1_000 }));
       await posted(t.http.post('/v1/holds').set(AUTH).send({ walletId, amount: 800, expiresInSeconds: 60 }));
       expectProblem(await refund(original.id, { amount: 500 }), 422, 'INSUFFICIENT_FUNDS');
@@ -343,8 +333,8 @@ describe('refunds (e2e)', () => {
     });
 
     it('the buyer refunded by a seller can spend it at once; the buyer’s own holds do not block receiving', async () => {
-      const buyer = await funded(1_000);
-      const seller = await funded(0);
+      const buyer = await fundedWallet(t.http, 1_000);
+      const seller = await fundedWallet(t.http, 0);
       const capture = await capturedTo(buyer, 1_000, seller);
       // the buyer has nothing left to hold
       expectProblem(await t.http.post('/v1/holds').set(AUTH).send({ walletId: buyer, amount: 1 }), 422, 'INSUFFICIENT_FUNDS');
@@ -365,8 +355,8 @@ describe('refunds (e2e)', () => {
     };
 
     it('a repeated refund with the same key replays it and refunds once; another body is 422', async () => {
-      const payer = await funded(1_000);
-      const receiver = await funded(0);
+      const payer = await fundedWallet(t.http, 1_000);
+      const receiver = await fundedWallet(t.http, 0);
       const original = await posted(transfer({ fromWalletId: payer, toWalletId: receiver, amount: 500 }));
       const key = `refund-${randomUUID()}`;
       const first = await refund(original.id, { amount: 200, reference: 'rma-9' }).set('Idempotency-Key', key);
@@ -383,8 +373,8 @@ describe('refunds (e2e)', () => {
     });
 
     it('a refused refund is replayed as the same refusal, even after the receiver could pay', async () => {
-      const payer = await funded(1_000);
-      const receiver = await funded(0);
+      const payer = await fundedWallet(t.http, 1_000);
+      const receiver = await fundedWallet(t.http, 0);
       const original = await posted(transfer({ fromWalletId: payer, toWalletId: receiver, amount: 500 }));
       await posted(t.http.post(`/v1/wallets/${receiver}/withdrawals`).set(AUTH).send({ amount: 500 }));
       const key = `refund-${randomUUID()}`;
@@ -404,7 +394,7 @@ describe('refunds (e2e)', () => {
     });
 
     it('keys are scoped per API key: the same key and body under another API key refunds again', async () => {
-      const walletId = await funded(0);
+      const walletId = await fundedWallet(t.http, 0);
       const original = await posted(deposit(walletId, { amount: 100 }));
       const key = `refund-${randomUUID()}`;
       const mine = await refund(original.id, { amount: 30 }).set('Idempotency-Key', key);
@@ -415,8 +405,8 @@ describe('refunds (e2e)', () => {
     });
 
     it('replaying the original transfer after a partial refund returns the first response unchanged', async () => {
-      const payer = await funded(1_000);
-      const receiver = await funded(0);
+      const payer = await fundedWallet(t.http, 1_000);
+      const receiver = await fundedWallet(t.http, 0);
       const key = `transfer-${randomUUID()}`;
       const body = { fromWalletId: payer, toWalletId: receiver, amount: 400 };
       const first = await transfer(body).set('Idempotency-Key', key);
@@ -429,8 +419,8 @@ describe('refunds (e2e)', () => {
     });
 
     it('replaying a capture after a partial refund returns the first response unchanged', async () => {
-      const buyer = await funded(1_000);
-      const seller = await funded(0);
+      const buyer = await fundedWallet(t.http, 1_000);
+      const seller = await fundedWallet(t.http, 0);
       const hold = await posted(t.http.post('/v1/holds').set(AUTH).send({ walletId: buyer, amount: 300 }));
       const key = `capture-${randomUUID()}`;
       const first = await t.http.post(`/v1/holds/${hold.id}/capture`).set(AUTH).set('Idempotency-Key', key).send({ toWalletId: seller });

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
 import { Clock } from '../../src/common/clock/clock.js';
 import { expectProblem } from '../support/expect-problem.js';
-import { AUTH, fundedWallet, startTestApp, TestApp } from '../support/test-app.js';
+import { AUTH, fundedWallet, newWallet, startTestApp, TestApp } from '../support/test-app.js';
 
 /**
  * Statements, balances in the past and the monthly report, over HTTP on real PostgreSQL: the statement
@@ -90,8 +90,6 @@ describe('statements, balances in time and monthly reports (e2e)', () => {
     clock = undefined;
   }
 
-  const newWallet = async (currency = 'EUR') =>
-    (await t.http.post('/v1/wallets').set(AUTH).send({ ownerId: `s-${randomUUID()}`, currency }).expect(201)).body.id as string;
   const post = async (path: string, body: Record<string, unknown>) => {
     const res = await t.http.post(path).set(AUTH).send(body);
     expect({ path, status: res.status, body: res.status === 201 ? 'ok' : res.body }).toEqual({ path, status: 201, body: 'ok' });
@@ -160,8 +158,8 @@ describe('statements, balances in time and monthly reports (e2e)', () => {
     let other: string;
 
     beforeAll(async () => {
-      main = await newWallet();
-      other = await fundedWallet(t.http, `s-other-${randomUUID()}`, 1_000);
+      main = await newWallet(t.http);
+      other = await fundedWallet(t.http, 1_000);
       await deposit(main, 10_000, { reference: 'card-7731', description: 'Top-up, "first" one' });
       await deposit(main, 2_500, { reference: '=HYPERLINK("http://x.example")', description: 'two\r\nlines' });
       await withdraw(main, 1_200, { reference: 'payout:77' });
@@ -233,7 +231,7 @@ describe('statements, balances in time and monthly reports (e2e)', () => {
     });
 
     it('a wallet without entries has an empty statement with zero balances, in both forms', async () => {
-      const empty = await newWallet('JPY');
+      const empty = await newWallet(t.http, { currency: 'JPY' });
       const json = (await statement(empty).expect(200)).body;
       expect(json).toMatchObject({ walletId: empty, currency: 'JPY', openingBalance: 0, closingBalance: 0, entries: [] });
       const rows = csvObjects((await statementCsv(empty, { to: json.to }).expect(200)).text, STATEMENT_COLUMNS);
@@ -244,7 +242,7 @@ describe('statements, balances in time and monthly reports (e2e)', () => {
     });
 
     it('refuses a JSON statement over 1000 entries (pointing to CSV) and streams the CSV of all of them', async () => {
-      const busy = await newWallet();
+      const busy = await newWallet(t.http);
       const count = 1_001;
       // Posted by the ledger's own posting function (what every deposit runs), in one statement instead of
       // a thousand requests: deposits of 1, 2, … 1001, one millisecond apart.
@@ -311,7 +309,7 @@ describe('statements, balances in time and monthly reports (e2e)', () => {
     const T3 = at('2024-02-05T00:00:00.000Z');
 
     beforeAll(async () => {
-      w = await newWallet();
+      w = await newWallet(t.http);
       clockAt(T1);
       await deposit(w, 1_000, { reference: 'first' });
       clockAt(T2);
@@ -412,8 +410,8 @@ describe('statements, balances in time and monthly reports (e2e)', () => {
     const BETWEEN = '2024-04-01T12:00:00.002Z';
 
     it('a movement timed before the wallet\'s last entry is stamped at that entry\'s time; its transaction keeps its own', async () => {
-      const w = await newWallet();
-      const other = await newWallet();
+      const w = await newWallet(t.http);
+      const other = await newWallet(t.http);
       clockAt(LATE);
       await deposit(w, 1_000, { reference: 'locked first' });
       clockAt(EARLY);
@@ -445,8 +443,8 @@ describe('statements, balances in time and monthly reports (e2e)', () => {
 
   describe('holds in the past', () => {
     it('held counts a hold from its placing until it is captured, voided or expires', async () => {
-      const w = await newWallet();
-      const seller = await newWallet();
+      const w = await newWallet(t.http);
+      const seller = await newWallet(t.http);
       const moment = (time: string) => at(`2024-03-01T${time}Z`);
       clockAt(moment('00:00:00.000'));
       await deposit(w, 10_000);
@@ -499,7 +497,7 @@ describe('statements, balances in time and monthly reports (e2e)', () => {
     });
 
     it('a hold that is still active counts now, and a due one stops counting before any sweep', async () => {
-      const w = await newWallet();
+      const w = await newWallet(t.http);
       clockAt(at('2024-04-01T00:00:00Z'));
       await deposit(w, 1_000);
       await hold(w, 400, { expiresInSeconds: 60 });
@@ -518,9 +516,9 @@ describe('statements, balances in time and monthly reports (e2e)', () => {
     let r2: string;
 
     beforeAll(async () => {
-      r1 = await newWallet();
-      r2 = await newWallet();
-      const pounds = await newWallet('GBP');
+      r1 = await newWallet(t.http);
+      r2 = await newWallet(t.http);
+      const pounds = await newWallet(t.http, { currency: 'GBP' });
       const when = (iso: string) => clockAt(at(iso));
 
       when('2023-05-20T12:00:00Z');
@@ -681,7 +679,7 @@ describe('statements, balances in time and monthly reports (e2e)', () => {
   describe('refusals', () => {
     let w: string;
     beforeAll(async () => {
-      w = await fundedWallet(t.http, `s-refusals-${randomUUID()}`, 100);
+      w = await fundedWallet(t.http, 100);
     });
 
     it.each([

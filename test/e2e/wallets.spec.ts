@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
-import { AUTH, OTHER_API_KEY, startTestApp, TestApp } from '../support/test-app.js';
+import { AUTH, createWallet, OTHER_API_KEY, startTestApp, TestApp } from '../support/test-app.js';
 import { expectProblem } from '../support/expect-problem.js';
 
 /**
@@ -44,12 +44,6 @@ describe('wallets (e2e)', () => {
   const patch = (id: string, body: unknown) => t.http.patch(`/v1/wallets/${id}`).set(AUTH).send(body as object);
   const deposit = (id: string, amount: number) => t.http.post(`/v1/wallets/${id}/deposits`).set(AUTH).send({ amount });
   const withdraw = (id: string, amount: number) => t.http.post(`/v1/wallets/${id}/withdrawals`).set(AUTH).send({ amount });
-
-  async function newWallet(extra: Record<string, unknown> = {}, currency = 'EUR'): Promise<Record<string, any>> {
-    const res = await create({ ownerId: owner('w'), currency, ...extra });
-    expect(res.status).toBe(201);
-    return res.body;
-  }
 
   describe('POST /v1/wallets', () => {
     it('creates an empty active wallet with exactly the contract fields', async () => {
@@ -144,7 +138,7 @@ describe('wallets (e2e)', () => {
 
   describe('GET /v1/wallets/{id} and GET /v1/wallets?ownerId=', () => {
     it('returns the wallet as created', async () => {
-      const created = await newWallet({ metadata: { a: 1 } });
+      const created = await createWallet(t.http, { metadata: { a: 1 } });
       const res = await get(created.id);
       expect(res.status).toBe(200);
       expect(res.headers['content-type']).toMatch(/^application\/json/);
@@ -178,7 +172,7 @@ describe('wallets (e2e)', () => {
     });
 
     it('reflects balances: available = balance − held after money moves', async () => {
-      const wallet = await newWallet();
+      const wallet = await createWallet(t.http);
       expect((await deposit(wallet.id, 1234)).status).toBe(201);
       expect((await withdraw(wallet.id, 234)).status).toBe(201);
       const res = await get(wallet.id);
@@ -208,7 +202,7 @@ describe('wallets (e2e)', () => {
 
   describe('PATCH /v1/wallets/{id}', () => {
     it('freezes and unfreezes; a frozen wallet neither pays nor receives, and keeps its balance', async () => {
-      const wallet = await newWallet();
+      const wallet = await createWallet(t.http);
       expect((await deposit(wallet.id, 500)).status).toBe(201);
       const frozen = await patch(wallet.id, { status: 'frozen' });
       expect(frozen.status).toBe(200);
@@ -225,7 +219,7 @@ describe('wallets (e2e)', () => {
     });
 
     it('closes an empty wallet for good: closed wallets move no money and cannot be reopened or frozen', async () => {
-      const wallet = await newWallet();
+      const wallet = await createWallet(t.http);
       expect((await deposit(wallet.id, 300)).status).toBe(201);
       expect((await withdraw(wallet.id, 300)).status).toBe(201);
       const closed = await patch(wallet.id, { status: 'closed' });
@@ -240,19 +234,19 @@ describe('wallets (e2e)', () => {
     });
 
     it('422 WALLET_NOT_EMPTY when closing a wallet with money, and when closing one in overdraft', async () => {
-      const rich = await newWallet();
+      const rich = await createWallet(t.http);
       expect((await deposit(rich.id, 1)).status).toBe(201);
       expectProblem(await patch(rich.id, { status: 'closed' }), 422, 'WALLET_NOT_EMPTY');
       expect((await get(rich.id)).body).toEqual(expect.objectContaining({ status: 'active', balance: 1 }));
 
-      const indebted = await newWallet({ overdraftLimit: 100 });
+      const indebted = await createWallet(t.http, { overdraftLimit: 100 });
       expect((await withdraw(indebted.id, 40)).status).toBe(201);
       expectProblem(await patch(indebted.id, { status: 'closed' }), 422, 'WALLET_NOT_EMPTY');
       expect((await get(indebted.id)).body).toEqual(expect.objectContaining({ status: 'active', balance: -40 }));
     });
 
     it('raising overdraftLimit lets available go negative down to −limit, not beyond', async () => {
-      const wallet = await newWallet();
+      const wallet = await createWallet(t.http);
       expect((await deposit(wallet.id, 100)).status).toBe(201);
       expectProblem(await withdraw(wallet.id, 101), 422, 'INSUFFICIENT_FUNDS');
       const raised = await patch(wallet.id, { overdraftLimit: 50 });
@@ -266,7 +260,7 @@ describe('wallets (e2e)', () => {
     });
 
     it('refuses to lower overdraftLimit below what the wallet already owes', async () => {
-      const wallet = await newWallet({ overdraftLimit: 100 });
+      const wallet = await createWallet(t.http, { overdraftLimit: 100 });
       expect((await withdraw(wallet.id, 80)).status).toBe(201);
       const res = await patch(wallet.id, { overdraftLimit: 50 });
       expect(res.status).toBe(422);
@@ -277,7 +271,7 @@ describe('wallets (e2e)', () => {
     });
 
     it('replaces metadata as a whole and bumps updatedAt, leaving other fields alone', async () => {
-      const wallet = await newWallet({ metadata: { a: 1, b: 'two' } });
+      const wallet = await createWallet(t.http, { metadata: { a: 1, b: 'two' } });
       const res = await patch(wallet.id, { metadata: { c: true } });
       expect(res.status).toBe(200);
       expectWalletShape(res.body);
@@ -288,7 +282,7 @@ describe('wallets (e2e)', () => {
     });
 
     it('changes several fields at once', async () => {
-      const wallet = await newWallet();
+      const wallet = await createWallet(t.http);
       const res = await patch(wallet.id, { status: 'frozen', overdraftLimit: 10, metadata: { reason: 'chargeback' } });
       expect(res.status).toBe(200);
       expect(res.body).toEqual(expect.objectContaining({ status: 'frozen', overdraftLimit: 10, metadata: { reason: 'chargeback' } }));
@@ -316,7 +310,7 @@ describe('wallets (e2e)', () => {
       ['a field that cannot change: currency', { currency: 'USD' }, 'currency'],
       ['a field that cannot change: balance', { balance: 1_000_000 }, 'balance'],
     ])('400 VALIDATION_FAILED for %s, and the wallet is unchanged', async (_, body, field) => {
-      const wallet = await newWallet({ metadata: { keep: 'me' } });
+      const wallet = await createWallet(t.http, { metadata: { keep: 'me' } });
       expectProblem(await patch(wallet.id, body), 400, 'VALIDATION_FAILED', field);
       expect((await get(wallet.id)).body).toEqual(wallet);
     });

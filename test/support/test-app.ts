@@ -1,4 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { createHttpApp } from '../../src/http-app.js';
 import { createTestDatabase, TestDatabase } from './test-database.js';
@@ -61,9 +62,32 @@ export async function startTestApp(env: Record<string, string> = {}, prepareData
   };
 }
 
-/** Creates a wallet through the API and funds it with a deposit; returns its id. */
-export async function fundedWallet(http: TestApp['http'], ownerId: string, amount: number, currency = 'EUR'): Promise<string> {
-  const created = await http.post('/v1/wallets').set(AUTH).send({ ownerId, currency }).expect(201);
-  if (amount > 0) await http.post(`/v1/wallets/${created.body.id}/deposits`).set(AUTH).send({ amount }).expect(201);
-  return created.body.id as string;
+/** A wallet to create: a fresh owner and EUR unless given, and any other field of POST /v1/wallets. */
+export interface NewWallet {
+  ownerId?: string;
+  currency?: string;
+  [field: string]: unknown;
+}
+
+/** Creates a wallet through the API, expecting 201; returns the wallet as the API answered it. */
+export async function createWallet(http: TestApp['http'], { ownerId = `owner-${randomUUID()}`, currency = 'EUR', ...extra }: NewWallet = {}) {
+  const res = await http.post('/v1/wallets').set(AUTH).send({ ownerId, currency, ...extra });
+  expect(res.status).toBe(201);
+  return res.body as Record<string, any>;
+}
+
+/** Creates a wallet through the API (see {@link createWallet}); returns its id. */
+export async function newWallet(http: TestApp['http'], wallet: NewWallet = {}): Promise<string> {
+  return (await createWallet(http, wallet)).id as string;
+}
+
+/** Creates a wallet through the API and funds it with a deposit of `amount` (none for 0); returns its id. */
+export async function fundedWallet(http: TestApp['http'], amount: number, wallet?: NewWallet): Promise<string>;
+/** The same, for a given owner and currency. */
+export async function fundedWallet(http: TestApp['http'], ownerId: string, amount: number, currency?: string): Promise<string>;
+export async function fundedWallet(http: TestApp['http'], first: number | string, second?: NewWallet | number, currency?: string): Promise<string> {
+  const [amount, wallet] = typeof first === 'number' ? [first, second as NewWallet | undefined] : [second as number, { ownerId: first, currency }];
+  const id = await newWallet(http, wallet);
+  if (amount > 0) expect((await http.post(`/v1/wallets/${id}/deposits`).set(AUTH).send({ amount })).status).toBe(201);
+  return id;
 }
