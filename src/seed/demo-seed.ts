@@ -216,7 +216,7 @@ async function summarise(dataSource: DataSource, plan: DemoPlan): Promise<Pick<S
     [walletIds],
   );
   const holds: { tenant_id: string; status: string; count: number }[] = await dataSource.query(
-    `SELECT tenant_id, CASE WHEN status = 'active' AND expires_at <= $2 THEN 'expired' ELSE status END AS status, count(*)::int AS count
+    `SELECT tenant_id, hold_status_at(status, expires_at, $2) AS status, count(*)::int AS count
        FROM holds WHERE wallet_id = ANY($1::uuid[]) GROUP BY 1, 2`,
     [walletIds, new Date()],
   );

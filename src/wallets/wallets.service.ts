@@ -20,7 +20,7 @@ const WALLET_COLUMNS = `
   w.id, w.owner_id AS "ownerId", w.currency, w.status, w.balance AS "balanceMinor",
   CASE WHEN w.held = 0 THEN 0
        ELSE w.held - (SELECT coalesce(sum(h.amount), 0) FROM holds h
-                       WHERE h.wallet_id = w.id AND h.status = 'active' AND h.expires_at <= $2)
+                       WHERE h.wallet_id = w.id AND hold_is_due(h.status, h.expires_at, $2))
   END AS "heldMinor",
   w.overdraft_limit AS "overdraftLimitMinor", w.version, w.metadata, w.created_at AS "createdAt", w.updated_at AS "updatedAt"`;
 const SELECT_WALLET_BY_ID = `SELECT ${WALLET_COLUMNS} FROM wallets w WHERE w.id = $1 AND w.tenant_id = $3`;

@@ -76,7 +76,7 @@ export class HoldsService {
            SELECT to_jsonb(h) AS doc
              FROM holds h
             WHERE h.wallet_id = wallet.id
-              AND ($2::text IS NULL OR (CASE WHEN h.status = 'active' AND h.expires_at <= $3 THEN 'expired' ELSE h.status END) = $2)
+              AND ($2::text IS NULL OR hold_status_at(h.status, h.expires_at, $3) = $2)
               AND ($4::uuid IS NULL OR h.id < $4)
             ORDER BY h.id DESC
             LIMIT $5

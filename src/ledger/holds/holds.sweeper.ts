@@ -73,13 +73,13 @@ export class HoldsSweeper implements OnApplicationBootstrap, OnApplicationShutdo
 const SWEEP_BATCH = `
   WITH due_wallets AS (
     SELECT w.id FROM wallets w
-     WHERE w.id IN (SELECT h.wallet_id FROM holds h WHERE h.status = 'active' AND h.expires_at <= $1)
+     WHERE w.id IN (SELECT h.wallet_id FROM holds h WHERE hold_is_due(h.status, h.expires_at, $1))
      LIMIT $2
      FOR UPDATE SKIP LOCKED
   ), released AS (
     UPDATE holds h SET status = 'expired', released_at = h.expires_at
       FROM due_wallets d
-     WHERE h.wallet_id = d.id AND h.status = 'active' AND h.expires_at <= $1
+     WHERE h.wallet_id = d.id AND hold_is_due(h.status, h.expires_at, $1)
     RETURNING h.wallet_id, h.amount
   ), per_wallet AS (
     SELECT wallet_id, sum(amount) AS amount, count(*) AS holds FROM released GROUP BY wallet_id

@@ -3,6 +3,7 @@ import { MAX_AMOUNT_MINOR, minorUnitsFromDb } from '../../../common/money/amount
 import type { Metadata } from '../../../common/validation/metadata.js';
 import type { HoldDocument } from '../../engine/documents.js';
 import type { HoldStatus } from '../../model/hold.entity.js';
+import { isHoldDue } from '../../model/hold-status.js';
 
 export const HOLD_STATUSES: HoldStatus[] = ['active', 'captured', 'voided', 'expired'];
 
@@ -41,7 +42,7 @@ const iso = (value: string) => new Date(value).toISOString();
  * what a replayed response must do (the same body as the first time).
  */
 export function toHoldDto(doc: HoldDocument, now: Date | null): HoldDto {
-  const due = doc.status === 'active' && doc.expires_at !== null && now !== null && new Date(doc.expires_at) <= now;
+  const due = now !== null && isHoldDue(doc.status, doc.expires_at, now);
   return {
     id: doc.id,
     walletId: doc.wallet_id,
