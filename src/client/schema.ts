@@ -52,6 +52,136 @@ export interface paths {
         patch: operations["WalletsController_update"];
         trace?: never;
     };
+    "/v1/wallets/{id}/statement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A wallet's statement for a period: opening balance, every entry with its running balance, closing balance
+         * @description The period is [from, to): entries stamped at or after `from` and before `to`, in ledger order (entry number). `openingBalance` is the balance just before `from`, `closingBalance` the last running balance (the opening one when the period has no entries), so openingBalance + Σ amount = closingBalance. Amounts are signed minor units.
+         *
+         *     **JSON** (the default) carries at most 1000 entries; a period with more is refused with 400 VALIDATION_FAILED: narrow it or ask for CSV.
+         *
+         *     **CSV** with `Accept: text/csv`: streamed from the database without a size limit, as an attachment. RFC 4180 (CRLF, quotes when needed), header row `section,entryId,createdAt,transactionId,type,reference,description,amount,balanceAfter,currency`, then one `opening` row (createdAt = from, balanceAfter = opening balance), one `entry` row per entry, and one `closing` row last (createdAt = to, balanceAfter = closing balance); a file without its closing row was cut short. Text that a spreadsheet would run as a formula (starting with = + - @) is written with a leading '. Refusals are problem+json whatever the Accept header.
+         */
+        get: operations["StatementsController_statement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/wallets/{id}/balance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Balance, held and available as they stood at a moment in the past
+         * @description `balance` is the running balance of the last entry stamped at or before `at` (0 before the first); `held` the sum of the holds placed at or before `at` that had not been captured, voided or expired by then; `available` = balance − held. Without `at`: now, which agrees with GET /v1/wallets/{id}.
+         */
+        get: operations["StatementsController_balanceAt"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/monthly": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The accountant's monthly turnover in one currency, as CSV
+         * @description All transactions of the currency stamped in the calendar month (UTC), as an RFC 4180 CSV attachment (CRLF, header row `section,period,type,referencePrefix,count,amount,refundCount,refundedAmount,currency`). Amounts are integer minor units; `amount` is a sum of transaction amounts (always positive; the type says which way money went). Rows, in this order:
+         *
+         *     - `day`: per UTC day (`period` YYYY-MM-DD) and `type`, the `count` and `amount` of transactions; only days and types that had any.
+         *     - `month`: per `type`, the whole month (`period` YYYY-MM).
+         *     - `capture_prefix`: per reference prefix, the month's captures (`count`, `amount` captured) and the refunds of captures posted in the month (`refundCount`, `refundedAmount`), grouped by the prefix of the capture they reverse (which may be from an earlier month). The prefix is the reference up to its first ':' (`order:1042` → `order`), the whole reference when it has no ':', and empty for a capture without reference.
+         *
+         *     Text that a spreadsheet would run as a formula (starting with = + - @) is written with a leading '.
+         */
+        get: operations["ReportsController_monthly"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/health/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Liveness: 200 while the process can serve
+         * @description Does no I/O, so it stays 200 while the database is down and while the process drains on SIGTERM.
+         */
+        get: operations["HealthController_live"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/health/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Readiness: 200 when the database answers and migrations are applied, else 503
+         * @description Pings the database and reads the applied migrations, each within 1000 ms. Answers 503 while the database is down or hangs (and 200 again once it is back, without a restart), and from SIGTERM on while the process drains, so load balancers stop sending it work.
+         */
+        get: operations["HealthController_ready"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/health/startup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Startup: 200 once the migrations are applied, and from then on
+         * @description For a startupProbe. The service runs its migrations before it listens; this answers 200 once it has seen every migration applied and never asks the database again after that (readiness watches the database).
+         */
+        get: operations["HealthController_startup"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/wallets/{id}/deposits": {
         parameters: {
             query?: never;
@@ -292,136 +422,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/wallets/{id}/statement": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * A wallet's statement for a period: opening balance, every entry with its running balance, closing balance
-         * @description The period is [from, to): entries stamped at or after `from` and before `to`, in ledger order (entry number). `openingBalance` is the balance just before `from`, `closingBalance` the last running balance (the opening one when the period has no entries), so openingBalance + Σ amount = closingBalance. Amounts are signed minor units.
-         *
-         *     **JSON** (the default) carries at most 1000 entries; a period with more is refused with 400 VALIDATION_FAILED: narrow it or ask for CSV.
-         *
-         *     **CSV** with `Accept: text/csv`: streamed from the database without a size limit, as an attachment. RFC 4180 (CRLF, quotes when needed), header row `section,entryId,createdAt,transactionId,type,reference,description,amount,balanceAfter,currency`, then one `opening` row (createdAt = from, balanceAfter = opening balance), one `entry` row per entry, and one `closing` row last (createdAt = to, balanceAfter = closing balance); a file without its closing row was cut short. Text that a spreadsheet would run as a formula (starting with = + - @) is written with a leading '. Refusals are problem+json whatever the Accept header.
-         */
-        get: operations["StatementsController_statement"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/wallets/{id}/balance": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Balance, held and available as they stood at a moment in the past
-         * @description `balance` is the running balance of the last entry stamped at or before `at` (0 before the first); `held` the sum of the holds placed at or before `at` that had not been captured, voided or expired by then; `available` = balance − held. Without `at`: now, which agrees with GET /v1/wallets/{id}.
-         */
-        get: operations["StatementsController_balanceAt"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/reports/monthly": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The accountant's monthly turnover in one currency, as CSV
-         * @description All transactions of the currency stamped in the calendar month (UTC), as an RFC 4180 CSV attachment (CRLF, header row `section,period,type,referencePrefix,count,amount,refundCount,refundedAmount,currency`). Amounts are integer minor units; `amount` is a sum of transaction amounts (always positive; the type says which way money went). Rows, in this order:
-         *
-         *     - `day`: per UTC day (`period` YYYY-MM-DD) and `type`, the `count` and `amount` of transactions; only days and types that had any.
-         *     - `month`: per `type`, the whole month (`period` YYYY-MM).
-         *     - `capture_prefix`: per reference prefix, the month's captures (`count`, `amount` captured) and the refunds of captures posted in the month (`refundCount`, `refundedAmount`), grouped by the prefix of the capture they reverse (which may be from an earlier month). The prefix is the reference up to its first ':' (`order:1042` → `order`), the whole reference when it has no ':', and empty for a capture without reference.
-         *
-         *     Text that a spreadsheet would run as a formula (starting with = + - @) is written with a leading '.
-         */
-        get: operations["ReportsController_monthly"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/health/live": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Liveness: 200 while the process can serve
-         * @description Does no I/O, so it stays 200 while the database is down and while the process drains on SIGTERM.
-         */
-        get: operations["HealthController_live"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/health/ready": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Readiness: 200 when the database answers and migrations are applied, else 503
-         * @description Pings the database and reads the applied migrations, each within 1000 ms. Answers 503 while the database is down or hangs (and 200 again once it is back, without a restart), and from SIGTERM on while the process drains, so load balancers stop sending it work.
-         */
-        get: operations["HealthController_ready"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/health/startup": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Startup: 200 once the migrations are applied, and from then on
-         * @description For a startupProbe. The service runs its migrations before it listens; this answers 200 once it has seen every migration applied and never asks the database again after that (readiness watches the database).
-         */
-        get: operations["HealthController_startup"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/v1/admin/ledger/verify": {
         parameters: {
             query?: never;
@@ -568,6 +568,155 @@ export interface components {
              */
             metadata?: {
                 [key: string]: (string | null) | number | boolean;
+            };
+        };
+        StatementEntryDto: {
+            /**
+             * Format: int64
+             * @description Ledger entry number: it only grows, and orders the statement
+             * @example 18234
+             */
+            entryId: number;
+            /**
+             * Format: date-time
+             * @description When the entry reached the wallet: never earlier than the wallet's previous entry, so time and entryId agree
+             * @example 2026-11-03T09:15:27.120Z
+             */
+            createdAt: string;
+            /**
+             * Format: uuid
+             * @example 019a5f3c-7d2e-7b41-9c3a-2f5e8d1b6a90
+             */
+            transactionId: string;
+            /**
+             * @example deposit
+             * @enum {string}
+             */
+            type: "deposit" | "withdrawal" | "transfer" | "capture" | "refund";
+            /** @example card-7731 */
+            reference: string | null;
+            /** @example Top-up by card */
+            description: string | null;
+            /**
+             * Format: int64
+             * @description Signed: money into the wallet is positive, money out negative
+             * @example 2500
+             */
+            amount: number;
+            /**
+             * Format: int64
+             * @description The wallet's balance right after this entry (running balance)
+             * @example 12500
+             */
+            balanceAfter: number;
+        };
+        StatementDto: {
+            /**
+             * Format: uuid
+             * @example 0b6f4f38-8e39-4b8f-9a55-3f3f8f1f2a10
+             */
+            walletId: string;
+            /** @example EUR */
+            currency: string;
+            /**
+             * Format: date-time
+             * @description Start of the period, inclusive
+             * @example 2026-11-01T00:00:00.000Z
+             */
+            from: string;
+            /**
+             * Format: date-time
+             * @description End of the period, exclusive
+             * @example 2026-12-01T00:00:00.000Z
+             */
+            to: string;
+            /**
+             * Format: int64
+             * @description The balance just before `from`
+             * @example 10000
+             */
+            openingBalance: number;
+            /**
+             * Format: int64
+             * @description The balance at the end of the period: the last running balance, or the opening balance when the period has no entries. openingBalance + Σ amount = closingBalance.
+             * @example 12500
+             */
+            closingBalance: number;
+            /** @description Every entry of the wallet stamped in [from, to), in ledger order */
+            entries: components["schemas"]["StatementEntryDto"][];
+        };
+        BalanceAtDto: {
+            /**
+             * Format: uuid
+             * @example 0b6f4f38-8e39-4b8f-9a55-3f3f8f1f2a10
+             */
+            walletId: string;
+            /** @example EUR */
+            currency: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-15T12:00:00.000Z
+             */
+            at: string;
+            /**
+             * Format: int64
+             * @description Posted balance at that moment: the running balance of the last entry stamped at or before it (0 before the first)
+             * @example 12500
+             */
+            balance: number;
+            /**
+             * Format: int64
+             * @description Sum of the holds that counted at that moment: placed at or before it, not yet captured, voided or expired
+             * @example 2000
+             */
+            held: number;
+            /**
+             * Format: int64
+             * @description balance − held
+             * @example 10500
+             */
+            available: number;
+        };
+        CheckStatusDto: {
+            /** @enum {string} */
+            status: "up";
+        };
+        LiveDto: {
+            /** @enum {string} */
+            status: "ok";
+        };
+        HealthDto: {
+            /** @enum {string} */
+            status: "ok";
+            /**
+             * @example {
+             *       "database": {
+             *         "status": "up"
+             *       },
+             *       "migrations": {
+             *         "status": "up"
+             *       }
+             *     }
+             */
+            info: {
+                [key: string]: components["schemas"]["CheckStatusDto"];
+            };
+            /** @example {} */
+            error: {
+                [key: string]: Record<string, never>;
+            };
+            /**
+             * @example {
+             *       "database": {
+             *         "status": "up"
+             *       },
+             *       "migrations": {
+             *         "status": "up"
+             *       }
+             *     }
+             */
+            details: {
+                [key: string]: components["schemas"]["CheckStatusDto"];
             };
         };
         MovementDto: {
@@ -946,155 +1095,6 @@ export interface components {
             createdAt: string;
             /** @description One result per operation, in order */
             operations: components["schemas"]["BatchResultItemDto"][];
-        };
-        StatementEntryDto: {
-            /**
-             * Format: int64
-             * @description Ledger entry number: it only grows, and orders the statement
-             * @example 18234
-             */
-            entryId: number;
-            /**
-             * Format: date-time
-             * @description When the entry reached the wallet: never earlier than the wallet's previous entry, so time and entryId agree
-             * @example 2026-11-03T09:15:27.120Z
-             */
-            createdAt: string;
-            /**
-             * Format: uuid
-             * @example 019a5f3c-7d2e-7b41-9c3a-2f5e8d1b6a90
-             */
-            transactionId: string;
-            /**
-             * @example deposit
-             * @enum {string}
-             */
-            type: "deposit" | "withdrawal" | "transfer" | "capture" | "refund";
-            /** @example card-7731 */
-            reference: string | null;
-            /** @example Top-up by card */
-            description: string | null;
-            /**
-             * Format: int64
-             * @description Signed: money into the wallet is positive, money out negative
-             * @example 2500
-             */
-            amount: number;
-            /**
-             * Format: int64
-             * @description The wallet's balance right after this entry (running balance)
-             * @example 12500
-             */
-            balanceAfter: number;
-        };
-        StatementDto: {
-            /**
-             * Format: uuid
-             * @example 0b6f4f38-8e39-4b8f-9a55-3f3f8f1f2a10
-             */
-            walletId: string;
-            /** @example EUR */
-            currency: string;
-            /**
-             * Format: date-time
-             * @description Start of the period, inclusive
-             * @example 2026-11-01T00:00:00.000Z
-             */
-            from: string;
-            /**
-             * Format: date-time
-             * @description End of the period, exclusive
-             * @example 2026-12-01T00:00:00.000Z
-             */
-            to: string;
-            /**
-             * Format: int64
-             * @description The balance just before `from`
-             * @example 10000
-             */
-            openingBalance: number;
-            /**
-             * Format: int64
-             * @description The balance at the end of the period: the last running balance, or the opening balance when the period has no entries. openingBalance + Σ amount = closingBalance.
-             * @example 12500
-             */
-            closingBalance: number;
-            /** @description Every entry of the wallet stamped in [from, to), in ledger order */
-            entries: components["schemas"]["StatementEntryDto"][];
-        };
-        BalanceAtDto: {
-            /**
-             * Format: uuid
-             * @example 0b6f4f38-8e39-4b8f-9a55-3f3f8f1f2a10
-             */
-            walletId: string;
-            /** @example EUR */
-            currency: string;
-            /**
-             * Format: date-time
-             * @example 2026-11-15T12:00:00.000Z
-             */
-            at: string;
-            /**
-             * Format: int64
-             * @description Posted balance at that moment: the running balance of the last entry stamped at or before it (0 before the first)
-             * @example 12500
-             */
-            balance: number;
-            /**
-             * Format: int64
-             * @description Sum of the holds that counted at that moment: placed at or before it, not yet captured, voided or expired
-             * @example 2000
-             */
-            held: number;
-            /**
-             * Format: int64
-             * @description balance − held
-             * @example 10500
-             */
-            available: number;
-        };
-        CheckStatusDto: {
-            /** @enum {string} */
-            status: "up";
-        };
-        LiveDto: {
-            /** @enum {string} */
-            status: "ok";
-        };
-        HealthDto: {
-            /** @enum {string} */
-            status: "ok";
-            /**
-             * @example {
-             *       "database": {
-             *         "status": "up"
-             *       },
-             *       "migrations": {
-             *         "status": "up"
-             *       }
-             *     }
-             */
-            info: {
-                [key: string]: components["schemas"]["CheckStatusDto"];
-            };
-            /** @example {} */
-            error: {
-                [key: string]: Record<string, never>;
-            };
-            /**
-             * @example {
-             *       "database": {
-             *         "status": "up"
-             *       },
-             *       "migrations": {
-             *         "status": "up"
-             *       }
-             *     }
-             */
-            details: {
-                [key: string]: components["schemas"]["CheckStatusDto"];
-            };
         };
         LedgerCountsDto: {
             /**
@@ -1502,6 +1502,314 @@ export interface operations {
             /** @description SERVICE_UNAVAILABLE: the database is down or a lock could not be had in time; retry (safe with the same Idempotency-Key) */
             503: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    StatementsController_statement: {
+        parameters: {
+            query?: {
+                /** @description Start of the period, inclusive. Default: the beginning of the ledger (1970-01-01T00:00:00Z). */
+                from?: string;
+                /** @description End of the period, exclusive. Default: now. A moment in the future gives the statement so far. */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The statement, as JSON or (Accept: text/csv) as a streamed CSV attachment */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatementDto"];
+                    /**
+                     * @example section,entryId,createdAt,transactionId,type,reference,description,amount,balanceAfter,currency
+                     *     opening,,2026-11-01T00:00:00.000Z,,,,,,10000,EUR
+                     *     entry,18234,2026-11-03T09:15:27.120Z,019a5f3c-7d2e-7b41-9c3a-2f5e8d1b6a90,deposit,card-7731,"Top-up, by card",2500,12500,EUR
+                     *     entry,18240,2026-11-04T17:02:11.004Z,019a6a01-1c4b-7e22-8f10-5b2d9e7c3a11,capture,order:1042,,-1990,10510,EUR
+                     *     closing,,2026-12-01T00:00:00.000Z,,,,,,10510,EUR
+                     */
+                    "text/csv": unknown;
+                };
+            };
+            /** @description VALIDATION_FAILED: malformed JSON, wrong types, unknown fields, bad amount, currency or id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAUTHORIZED: no or wrong API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the API key lacks the scope this call needs (GET: wallets:read, writes: wallets:write, /v1/admin: admin) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND or HOLD_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: the database is down or a lock could not be had in time; retry (safe with the same Idempotency-Key) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    StatementsController_balanceAt: {
+        parameters: {
+            query?: {
+                /** @description The moment to look at; entries and holds stamped at it count. Default: now. Not in the future. */
+                at?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BalanceAtDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED: malformed JSON, wrong types, unknown fields, bad amount, currency or id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAUTHORIZED: no or wrong API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the API key lacks the scope this call needs (GET: wallets:read, writes: wallets:write, /v1/admin: admin) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND or HOLD_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: the database is down or a lock could not be had in time; retry (safe with the same Idempotency-Key) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    ReportsController_monthly: {
+        parameters: {
+            query: {
+                year: number;
+                /** @description Calendar month, 1–12, in UTC */
+                month: number;
+                /** @description ISO 4217 currency code, upper case */
+                currency: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report as a CSV attachment (Content-Disposition: attachment; filename="monthly-report-YYYY-MM-CUR.csv") */
+            200: {
+                headers: {
+                    /** @description attachment; filename="monthly-report-2026-11-EUR.csv" */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example section,period,type,referencePrefix,count,amount,refundCount,refundedAmount,currency
+                     *     day,2026-11-03,deposit,,12,48000,,,EUR
+                     *     day,2026-11-03,transfer,,3,7500,,,EUR
+                     *     day,2026-11-04,capture,,2,3980,,,EUR
+                     *     day,2026-11-05,refund,,1,1990,,,EUR
+                     *     month,2026-11,capture,,2,3980,,,EUR
+                     *     month,2026-11,deposit,,12,48000,,,EUR
+                     *     month,2026-11,refund,,1,1990,,,EUR
+                     *     month,2026-11,transfer,,3,7500,,,EUR
+                     *     capture_prefix,2026-11,capture,,1,1990,0,0,EUR
+                     *     capture_prefix,2026-11,capture,order,1,1990,1,1990,EUR
+                     */
+                    "text/csv": unknown;
+                };
+            };
+            /** @description VALIDATION_FAILED: malformed JSON, wrong types, unknown fields, bad amount, currency or id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAUTHORIZED: no or wrong API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the API key lacks the scope this call needs (GET: wallets:read, writes: wallets:write, /v1/admin: admin) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: the database is down or a lock could not be had in time; retry (safe with the same Idempotency-Key) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    HealthController_live: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The process is up */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LiveDto"];
+                };
+            };
+        };
+    };
+    HealthController_ready: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The database answers and every migration is applied */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthDto"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: the database does not answer within 1000 ms, migrations are pending, or the process is shutting down. The detail names the failing checks; Retry-After is set. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    HealthController_startup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every migration is applied */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthDto"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: the applied migrations could not be read within 1000 ms, or some are pending. The detail names the failing checks; Retry-After is set. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2650,314 +2958,6 @@ export interface operations {
             /** @description SERVICE_UNAVAILABLE: the database is down or a lock could not be had in time; retry (safe with the same Idempotency-Key) */
             503: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-        };
-    };
-    StatementsController_statement: {
-        parameters: {
-            query?: {
-                /** @description Start of the period, inclusive. Default: the beginning of the ledger (1970-01-01T00:00:00Z). */
-                from?: string;
-                /** @description End of the period, exclusive. Default: now. A moment in the future gives the statement so far. */
-                to?: string;
-            };
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The statement, as JSON or (Accept: text/csv) as a streamed CSV attachment */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["StatementDto"];
-                    /**
-                     * @example section,entryId,createdAt,transactionId,type,reference,description,amount,balanceAfter,currency
-                     *     opening,,2026-11-01T00:00:00.000Z,,,,,,10000,EUR
-                     *     entry,18234,2026-11-03T09:15:27.120Z,019a5f3c-7d2e-7b41-9c3a-2f5e8d1b6a90,deposit,card-7731,"Top-up, by card",2500,12500,EUR
-                     *     entry,18240,2026-11-04T17:02:11.004Z,019a6a01-1c4b-7e22-8f10-5b2d9e7c3a11,capture,order:1042,,-1990,10510,EUR
-                     *     closing,,2026-12-01T00:00:00.000Z,,,,,,10510,EUR
-                     */
-                    "text/csv": unknown;
-                };
-            };
-            /** @description VALIDATION_FAILED: malformed JSON, wrong types, unknown fields, bad amount, currency or id */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description UNAUTHORIZED: no or wrong API key */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description FORBIDDEN: the API key lacks the scope this call needs (GET: wallets:read, writes: wallets:write, /v1/admin: admin) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND or HOLD_NOT_FOUND */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description SERVICE_UNAVAILABLE: the database is down or a lock could not be had in time; retry (safe with the same Idempotency-Key) */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-        };
-    };
-    StatementsController_balanceAt: {
-        parameters: {
-            query?: {
-                /** @description The moment to look at; entries and holds stamped at it count. Default: now. Not in the future. */
-                at?: string;
-            };
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["BalanceAtDto"];
-                };
-            };
-            /** @description VALIDATION_FAILED: malformed JSON, wrong types, unknown fields, bad amount, currency or id */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description UNAUTHORIZED: no or wrong API key */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description FORBIDDEN: the API key lacks the scope this call needs (GET: wallets:read, writes: wallets:write, /v1/admin: admin) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND or HOLD_NOT_FOUND */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description SERVICE_UNAVAILABLE: the database is down or a lock could not be had in time; retry (safe with the same Idempotency-Key) */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-        };
-    };
-    ReportsController_monthly: {
-        parameters: {
-            query: {
-                year: number;
-                /** @description Calendar month, 1–12, in UTC */
-                month: number;
-                /** @description ISO 4217 currency code, upper case */
-                currency: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The report as a CSV attachment (Content-Disposition: attachment; filename="monthly-report-YYYY-MM-CUR.csv") */
-            200: {
-                headers: {
-                    /** @description attachment; filename="monthly-report-2026-11-EUR.csv" */
-                    "Content-Disposition"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example section,period,type,referencePrefix,count,amount,refundCount,refundedAmount,currency
-                     *     day,2026-11-03,deposit,,12,48000,,,EUR
-                     *     day,2026-11-03,transfer,,3,7500,,,EUR
-                     *     day,2026-11-04,capture,,2,3980,,,EUR
-                     *     day,2026-11-05,refund,,1,1990,,,EUR
-                     *     month,2026-11,capture,,2,3980,,,EUR
-                     *     month,2026-11,deposit,,12,48000,,,EUR
-                     *     month,2026-11,refund,,1,1990,,,EUR
-                     *     month,2026-11,transfer,,3,7500,,,EUR
-                     *     capture_prefix,2026-11,capture,,1,1990,0,0,EUR
-                     *     capture_prefix,2026-11,capture,order,1,1990,1,1990,EUR
-                     */
-                    "text/csv": unknown;
-                };
-            };
-            /** @description VALIDATION_FAILED: malformed JSON, wrong types, unknown fields, bad amount, currency or id */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description UNAUTHORIZED: no or wrong API key */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description FORBIDDEN: the API key lacks the scope this call needs (GET: wallets:read, writes: wallets:write, /v1/admin: admin) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description SERVICE_UNAVAILABLE: the database is down or a lock could not be had in time; retry (safe with the same Idempotency-Key) */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-        };
-    };
-    HealthController_live: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The process is up */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["LiveDto"];
-                };
-            };
-        };
-    };
-    HealthController_ready: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The database answers and every migration is applied */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HealthDto"];
-                };
-            };
-            /** @description SERVICE_UNAVAILABLE: the database does not answer within 1000 ms, migrations are pending, or the process is shutting down. The detail names the failing checks; Retry-After is set. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before asking again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-        };
-    };
-    HealthController_startup: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Every migration is applied */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HealthDto"];
-                };
-            };
-            /** @description SERVICE_UNAVAILABLE: the applied migrations could not be read within 1000 ms, or some are pending. The detail names the failing checks; Retry-After is set. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before asking again */
-                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
