@@ -1,4 +1,5 @@
 import autocannon from 'autocannon';
+import { type CpuSample, type CpuSplit, cpuSplit, type PostgresCpu, takeCpuSample } from './cpu.js';
 import { ProcessSampler } from './service-process.js';
 import { newIdempotencyKey, type Scenario, type ScenarioContext } from './scenarios.js';
 
@@ -30,6 +31,8 @@ export interface LoadRunResult {
   peakRssBytes: number | null;
   /** CPU the service process used during the run, in % of one core (Node serves on one thread: ~100 % = saturated). */
   serviceCpuPercent: number | null;
+  /** CPU time over the run: the process under load, PostgreSQL, this load generator, the machine's busy time. */
+  cpu: CpuSplit;
   /** "503 SERVICE_UNAVAILABLE" → count, for the non-2xx answers. */
   problems: Record<string, number>;
 }
@@ -41,7 +44,10 @@ export interface LoadRunOptions {
   context: ScenarioContext;
   connections: number;
   seconds: number;
+  /** The process under load (the service, or the bare app for bare_route). */
   servicePid: number;
+  /** PostgreSQL's CPU meter; null where it cannot be measured exactly (its columns then read n/a). */
+  postgres: PostgresCpu | null;
   signal: AbortSignal;
 }
 
@@ -86,6 +92,7 @@ export function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
     };
 
     sampler.start();
+    const cpuAtStart: CpuSample = takeCpuSample(options.servicePid, options.postgres);
     const instance = autocannon(
       {
         url: options.baseUrl,
@@ -116,7 +123,8 @@ export function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
       },
       (error, result) => {
         if (error) return finish(error);
-        const { peakRssBytes, cpuPercent } = sampler.stop();
+        const cpu = cpuSplit(cpuAtStart, takeCpuSample(options.servicePid, options.postgres));
+        const { peakRssBytes } = sampler.stop();
         const sorted = latencies.subarray(0, latencyCount).sort();
         const ok = result['2xx'];
         const durationS = result.duration > 0 ? result.duration : options.seconds;
@@ -134,7 +142,8 @@ export function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
           errors: result.errors - result.timeouts,
           timeouts: result.timeouts,
           peakRssBytes,
-          serviceCpuPercent: cpuPercent,
+          serviceCpuPercent: cpu.serviceMs !== null && cpu.wallMs > 0 ? (cpu.serviceMs / cpu.wallMs) * 100 : null,
+          cpu,
           problems,
         });
       },

@@ -1,6 +1,7 @@
 /** Command-line and environment options of `npm run bench`. */
 
-export const SCENARIO_NAMES = ['transfer_uniform', 'hot_wallet', 'deposits', 'balance_read', 'history_page'] as const;
+/** In the order they run: writes before the history reads they fill; then the floors (no I/O). */
+export const SCENARIO_NAMES = ['transfer_uniform', 'hot_wallet', 'deposits', 'balance_read', 'history_page', 'health_live', 'bare_route'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 export const DEFAULT_SECONDS = 10;
@@ -27,6 +28,7 @@ export const USAGE = `usage: npm run bench -- [options]        (or: node dist/te
   --seconds N            seconds per load run and per pgbench run (default ${DEFAULT_SECONDS}; env BENCH_SECONDS)
   --connections "1 8"    connection counts, space or comma separated (default "${DEFAULT_CONNECTIONS.join(' ')}")
   --scenarios "a b"      any of: ${SCENARIO_NAMES.join(' ')} (default: all)
+                         (bare_route loads a bare NestJS app, dist/test/bench/bare-nest.js: the framework's floor)
   --no-sql               skip the raw-SQL limit (../shared/bench/sql-limit.sh)
   --no-vacuum            skip VACUUM (ANALYZE) of the service's tables after seeding and before each scenario
                          (sql-limit.sh does the same for its tables before every pgbench run)
@@ -37,7 +39,10 @@ PostgreSQL: DATABASE_URL if set (use a scratch database: the service migrates it
 transactions there), else a throwaway embedded server. Needs a build first: npm run build.
 The service inherits DB_POOL_SIZE and the other DB_* settings from the environment; BENCH_NODE_ARGS adds node
 flags to it (e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it under load); BENCH_ACCESS_LOG=true
-runs it with the per-request access log on (LOG_LEVEL=info, LOG_REQUESTS=true), as it runs by default.`;
+runs it with the per-request access log on (LOG_LEVEL=info, LOG_REQUESTS=true), as it runs by default.
+Every run also splits the machine's CPU per request: the service process, PostgreSQL (postmaster and backends, from
+/proc; "n/a" for a server on another host), this load generator, and the rest; the same for PostgreSQL per pgbench
+transaction.`;
 
 function parseList(flag: string, raw: string): string[] {
   const items = raw.split(/[\s,]+/).filter((item) => item.length > 0);

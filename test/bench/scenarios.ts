@@ -34,6 +34,10 @@ export interface Scenario {
    * the classic BEGIN … COMMIT with seven round trips.
    */
   sql: { oneStatement?: SqlScenarioName; multiRoundTrip?: SqlScenarioName };
+  /** Which process answers: the service, or the bare NestJS app of bare-nest.ts (the framework's floor). */
+  target: 'service' | 'bare';
+  /** Needs the seeded wallets (the floors do not). */
+  usesWallets: boolean;
   /** A fresh request each call: random wallets, random amounts, a new Idempotency-Key per POST. */
   nextRequest(context: ScenarioContext): BenchRequest;
 }
@@ -55,6 +59,8 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     name: 'transfer_uniform',
     summary: 'POST /v1/transfers between two random distinct wallets',
     sql: { oneStatement: 'transfer_single_statement', multiRoundTrip: 'transfer_uniform' },
+    target: 'service',
+    usesWallets: true,
     nextRequest(context) {
       const count = context.walletIds.length;
       const from = randomIndex(count);
@@ -70,6 +76,8 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     name: 'hot_wallet',
     summary: 'POST /v1/transfers from a random wallet into the one merchant wallet',
     sql: { oneStatement: 'hot_wallet_single_statement', multiRoundTrip: 'hot_wallet' },
+    target: 'service',
+    usesWallets: true,
     nextRequest(context) {
       return {
         method: 'POST',
@@ -82,6 +90,8 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     name: 'deposits',
     summary: 'POST /v1/wallets/{random}/deposits',
     sql: { oneStatement: 'transfer_single_statement' },
+    target: 'service',
+    usesWallets: true,
     nextRequest(context) {
       return { method: 'POST', path: `/v1/wallets/${randomWallet(context)}/deposits`, body: JSON.stringify({ amount: randomAmount() }) };
     },
@@ -90,6 +100,8 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     name: 'balance_read',
     summary: 'GET /v1/wallets/{random}',
     sql: { oneStatement: 'balance_read' },
+    target: 'service',
+    usesWallets: true,
     nextRequest(context) {
       return { method: 'GET', path: `/v1/wallets/${randomWallet(context)}` };
     },
@@ -98,8 +110,30 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     name: 'history_page',
     summary: 'GET /v1/wallets/{random}/transactions?limit=20',
     sql: {},
+    target: 'service',
+    usesWallets: true,
     nextRequest(context) {
       return { method: 'GET', path: `/v1/wallets/${randomWallet(context)}/transactions?limit=20` };
+    },
+  },
+  health_live: {
+    name: 'health_live',
+    summary: 'GET /health/live of the service (no I/O: the cost of its own middleware, guards and interceptors)',
+    sql: {},
+    target: 'service',
+    usesWallets: false,
+    nextRequest() {
+      return { method: 'GET', path: '/health/live' };
+    },
+  },
+  bare_route: {
+    name: 'bare_route',
+    summary: 'GET /bare of a bare NestJS app on platform-express (test/bench/bare-nest.ts, no middleware): the framework\'s floor',
+    sql: {},
+    target: 'bare',
+    usesWallets: false,
+    nextRequest() {
+      return { method: 'GET', path: '/bare' };
     },
   },
 };

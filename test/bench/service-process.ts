@@ -1,8 +1,9 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { processCpuMs } from './cpu.js';
 
 const READY_TIMEOUT_MS = 90_000;
 const READY_POLL_INTERVAL_MS = 25;
@@ -53,58 +54,31 @@ export function readRssBytes(pid: number): number | null {
   }
 }
 
-let clockTicksPerSecond: number | undefined;
-function clockTicks(): number {
-  if (clockTicksPerSecond === undefined) {
-    try {
-      clockTicksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8', timeout: 2_000 }).trim()) || 100;
-    } catch {
-      clockTicksPerSecond = 100;
-    }
-  }
-  return clockTicksPerSecond;
-}
-
 /** User + system CPU time a process has used, from /proc/<pid>/stat, in ms; null where unavailable. */
 export function readCpuMs(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces), which ends at the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of the line)
-    return Number.isFinite(ticks) ? (ticks * 1000) / clockTicks() : null;
-  } catch {
-    return null;
-  }
+  return processCpuMs(pid);
 }
 
-/** Samples one process's RSS on an interval and keeps the peak; also measures its CPU time over the window. */
+/** Samples one process's RSS on an interval and keeps the peak (its CPU is measured by cpu.ts's samples). */
 export class ProcessSampler {
   private timer: NodeJS.Timeout | undefined;
   private peakBytes: number | null = null;
-  private cpuStartMs: number | null = null;
-  private wallStartMs = 0;
-  private result: { peakRssBytes: number | null; cpuPercent: number | null } | undefined;
+  private result: { peakRssBytes: number | null } | undefined;
 
   constructor(private readonly pid: number, private readonly intervalMs = 100) {}
 
   start(): void {
-    this.cpuStartMs = readCpuMs(this.pid);
-    this.wallStartMs = performance.now();
     this.sample();
     this.timer = setInterval(() => this.sample(), this.intervalMs);
   }
 
-  /** Stops sampling (once): peak RSS in bytes and CPU used as % of one core, null where /proc is unreadable. */
-  stop(): { peakRssBytes: number | null; cpuPercent: number | null } {
+  /** Stops sampling (once): peak RSS in bytes, null where /proc is unreadable. */
+  stop(): { peakRssBytes: number | null } {
     if (this.result) return this.result;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     this.sample();
-    const cpuEndMs = readCpuMs(this.pid);
-    const wallMs = performance.now() - this.wallStartMs;
-    const cpuPercent = this.cpuStartMs !== null && cpuEndMs !== null && wallMs > 0 ? ((cpuEndMs - this.cpuStartMs) / wallMs) * 100 : null;
-    this.result = { peakRssBytes: this.peakBytes, cpuPercent };
+    this.result = { peakRssBytes: this.peakBytes };
     return this.result;
   }
 
@@ -117,9 +91,9 @@ export class ProcessSampler {
 export interface ServiceProcess {
   pid: number;
   baseUrl: string;
-  /** From spawn to the first 200 on GET /health/ready. */
+  /** From spawn to the first 200 on the ready path (GET /health/ready for the service). */
   coldStartMs: number;
-  /** Log lines the service wrote (LOG_LEVEL=warn, so warnings and errors), the first few kept. */
+  /** Log lines the process wrote (the service runs with LOG_LEVEL=warn, so warnings and errors), the first few kept. */
   logLines(): { count: number; kept: string[] };
   exited(): boolean;
   /** SIGTERM, wait for the drain (bounded), then SIGKILL. Resolves once the process is gone. */
@@ -139,27 +113,52 @@ export interface StartServiceOptions {
 }
 
 /** Boots the production build (`node dist/src/main.js`) as a child process and waits until it is ready. */
-export async function startService(options: StartServiceOptions): Promise<ServiceProcess> {
-  const entry = join(options.root, 'dist', 'src', 'main.js');
-  if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first`);
-  const baseUrl = `http://127.0.0.1:${options.port}`;
-
-  const startedAt = performance.now();
-  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), entry], {
-    cwd: options.root,
+export function startService(options: StartServiceOptions): Promise<ServiceProcess> {
+  return startNodeProcess({
+    root: options.root,
+    entry: join('dist', 'src', 'main.js'),
+    name: 'the service',
+    port: options.port,
+    readyPath: '/health/ready',
+    nodeArgs: options.nodeArgs,
     env: {
-      ...process.env,
-      PORT: String(options.port),
       DATABASE_URL: options.databaseUrl,
       API_KEYS: `${options.apiKeyName}:${options.apiKeySecret}`,
       // BENCH_ACCESS_LOG=true measures the service as operators run it by default: one JSON line per request.
       LOG_LEVEL: process.env.BENCH_ACCESS_LOG === 'true' ? 'info' : 'warn',
       LOG_REQUESTS: process.env.BENCH_ACCESS_LOG === 'true' ? 'true' : 'false',
-      NODE_ENV: 'production',
     },
+  });
+}
+
+export interface StartNodeProcessOptions {
+  root: string;
+  /** The script to run, relative to root (e.g. dist/test/bench/bare-nest.js). */
+  entry: string;
+  /** For error messages: "the service". */
+  name: string;
+  port: number;
+  /** GET path polled on 127.0.0.1:port until it answers 200. */
+  readyPath: string;
+  nodeArgs?: string[];
+  /** On top of the bench's own environment, PORT and NODE_ENV=production. */
+  env?: Record<string, string>;
+}
+
+/** Runs `node <entry>` from the build as a child process listening on `port` and waits until it is ready. */
+export async function startNodeProcess(options: StartNodeProcessOptions): Promise<ServiceProcess> {
+  const entry = join(options.root, options.entry);
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first`);
+  const baseUrl = `http://127.0.0.1:${options.port}`;
+  const { name, readyPath } = options;
+
+  const startedAt = performance.now();
+  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), entry], {
+    cwd: options.root,
+    env: { ...process.env, ...options.env, PORT: String(options.port), NODE_ENV: 'production' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  if (child.pid === undefined) throw new Error('could not spawn the service');
+  if (child.pid === undefined) throw new Error(`could not spawn ${name}`);
   const pid = child.pid;
 
   let exitInfo: { code: number | null; signal: NodeJS.Signals | null } | null = null;
@@ -200,16 +199,16 @@ export async function startService(options: StartServiceOptions): Promise<Servic
   while (performance.now() < deadline) {
     if (exitInfo !== null) {
       const { code, signal } = exitInfo as { code: number | null; signal: NodeJS.Signals | null };
-      throw new Error(`the service exited before it was ready (code ${code}, signal ${signal}):\n${tail}`);
+      throw new Error(`${name} exited before it was ready (code ${code}, signal ${signal}):\n${tail}`);
     }
     try {
-      const response = await fetch(`${baseUrl}/health/ready`, { signal: AbortSignal.timeout(READY_PROBE_TIMEOUT_MS) });
+      const response = await fetch(`${baseUrl}${readyPath}`, { signal: AbortSignal.timeout(READY_PROBE_TIMEOUT_MS) });
       await response.arrayBuffer();
       if (response.status === 200) {
         coldStartMs = performance.now() - startedAt;
         break;
       }
-      lastProblem = `GET /health/ready answered ${response.status}`;
+      lastProblem = `GET ${readyPath} answered ${response.status}`;
     } catch (error) {
       lastProblem = error instanceof Error ? `${error.message}${error.cause ? ` (${String(error.cause)})` : ''}` : String(error);
     }
@@ -217,7 +216,7 @@ export async function startService(options: StartServiceOptions): Promise<Servic
   }
   if (coldStartMs === null) {
     killNow();
-    throw new Error(`the service was not ready within ${READY_TIMEOUT_MS} ms (${lastProblem}):\n${tail}`);
+    throw new Error(`${name} was not ready within ${READY_TIMEOUT_MS} ms (${lastProblem}):\n${tail}`);
   }
 
   return {

@@ -19,6 +19,11 @@ export interface SqlLimitRow {
   clients: number;
   tps: number;
   avgMs: number | null;
+  /**
+   * PostgreSQL's CPU from the previous result line (or the header) to this one ÷ (tps × seconds), in µs; set by
+   * run-bench.ts, null where PostgreSQL's CPU is not measurable, absent where nobody measured.
+   */
+  databaseUsPerTransaction?: number | null;
 }
 
 export interface SqlLimitOutcome {
