@@ -47,6 +47,18 @@ export class Environment {
   @Transform(toInt) @IsInt() @Min(100) @Max(60_000)
   DB_CONNECTION_TIMEOUT_MS = 2_000;
 
+  /**
+   * Money moves posted at once, each group one statement and one transaction; moves that arrive while all
+   * are busy wait and go out together in the next group (group posting). Below DB_POOL_SIZE, so reads
+   * always find a connection.
+   */
+  @Transform(toInt) @IsInt() @Min(1) @Max(200)
+  POSTING_MAX_IN_FLIGHT = 4;
+
+  /** The most moves one group may carry. 1 turns group posting off: every move is its own statement. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(500)
+  POSTING_MAX_GROUP_SIZE = 32;
+
   /** How long a money movement may wait for a wallet row lock before it answers 503. */
   @Transform(toInt) @IsInt() @Min(100) @Max(60_000)
   DB_LOCK_TIMEOUT_MS = 2_000;

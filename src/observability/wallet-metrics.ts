@@ -110,6 +110,19 @@ export class WalletMetrics {
     registers: [this.registry],
   });
 
+  private readonly groupSize = new Histogram({
+    name: 'wallet_posting_group_size',
+    help: 'Money moves per posting group (one statement, one transaction); 1 whenever the database keeps up',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128],
+    registers: [this.registry],
+  });
+
+  private readonly movesQueued = new Counter({
+    name: 'wallet_posting_queued_total',
+    help: 'Money moves that waited for a posting slot and went out in the next group (the rest went out at once)',
+    registers: [this.registry],
+  });
+
   constructor(dataSource: DataSource) {
     // Read on scrape from the pool TypeORM's PostgreSQL driver created (undefined before connect and after close).
     const pool = () => (dataSource.driver as unknown as { master?: { totalCount: number; idleCount: number; waitingCount: number } }).master;
@@ -155,6 +168,7 @@ export class WalletMetrics {
       for (const reason of Object.values(RETRY_REASON)) this.retries.inc({ type, reason }, 0);
     }
     this.idempotencyReplays.inc({ operation: 'money_move' }, 0);
+    this.movesQueued.inc(0);
     this.idempotencyReplays.inc({ operation: 'wallet_create' }, 0);
   }
 
@@ -168,6 +182,12 @@ export class WalletMetrics {
 
   httpRequestFinished(method: string, route: string, status: number, startedAtMs: number): void {
     this.httpDuration.observe({ method, route, status: String(status) }, (performance.now() - startedAtMs) * SECONDS_PER_MS);
+  }
+
+  /** A posting group went out: how many moves, and how many of them had waited for a free slot. */
+  postingGroupSent(size: number, waited: number): void {
+    this.groupSize.observe(size);
+    if (waited > 0) this.movesQueued.inc(waited);
   }
 
   /** A posting statement answered: its time, and the outcome it answered with. */

@@ -1,10 +1,11 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { isRetryableConflict } from '../../common/errors/database-errors.js';
+import { isDatabaseUnavailable, isRetryableConflict, LOCK_NOT_AVAILABLE } from '../../common/errors/database-errors.js';
 import { keyInProgress, keyReused, refusalFrom } from '../../idempotency/idempotency.store.js';
 import { WalletMetrics } from '../../observability/wallet-metrics.js';
 import type { TransactionDocument } from './documents.js';
 import { type EngineCall, renderCall } from './engine-call.js';
+import { GroupPoster } from './group-poster.js';
 
 /** What the posting SQL entry points return (src/ledger/sql/idempotency_claim.sql, apply_*.sql, …). */
 type EngineOutcome =
@@ -28,42 +29,111 @@ const MAX_ATTEMPTS = 3;
 const RETRY_PAUSE_MIN_MS = 5;
 const RETRY_PAUSE_MAX_MS = 25;
 
+/** How many groups may be in flight and how big one may get (POSTING_MAX_IN_FLIGHT, POSTING_MAX_GROUP_SIZE). */
+export interface PostingSettings {
+  maxInFlight: number;
+  maxGroupSize: number;
+}
+export const POSTING_SETTINGS = Symbol('POSTING_SETTINGS');
+
+/** What group posting carries per move: the call and when it was asked for (for its duration metric). */
+interface Submitted {
+  call: EngineCall;
+  startedAtMs: number;
+}
+
+/** The part of node-postgres' Pool the engine uses: TypeORM's driver holds one as `master`. */
+interface QueryPool {
+  query(text: string, values: unknown[]): Promise<{ rows: { result: unknown }[] }>;
+}
+
 /**
- * Calls one posting SQL function as its own transaction and turns its outcome into a result or a
- * DomainError. Each function claims the idempotency key, locks the wallets in id order with
- * SELECT … FOR UPDATE, checks under the locks and writes — all in one round trip, so the row locks
- * live for one statement and a COMMIT, with no logging or awaiting in between.
+ * Posts money moves through the SQL entry points and turns each outcome into a result or a DomainError.
+ * Every entry point claims the idempotency key, locks the wallets in id order with SELECT … FOR UPDATE,
+ * checks under the locks and writes — all in one round trip, so the row locks live for one statement and a
+ * COMMIT, with no logging or awaiting in between.
+ *
+ * Moves go through a GroupPoster: one alone goes out as its entry point's own statement, as it always did;
+ * moves that arrive while every posting slot is busy go out together through post_group
+ * (src/ledger/sql/post_group.sql), one statement and one transaction for the group. Statements go to
+ * node-postgres' pool directly: the hot path skips TypeORM's query runner.
  */
 @Injectable()
 export class LedgerEngine {
   private readonly logger = new Logger(LedgerEngine.name);
+  private readonly poster: GroupPoster<Submitted, EngineOutcome>;
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly metrics: WalletMetrics,
-  ) {}
+    @Inject(POSTING_SETTINGS) settings: PostingSettings,
+  ) {
+    this.poster = new GroupPoster<Submitted, EngineOutcome>({
+      ...settings,
+      send: (items) => this.send(items.map((item) => item.call)),
+      decide: decideAfterFailure,
+      pause: (attempt) => sleep(attempt * (RETRY_PAUSE_MIN_MS + Math.random() * (RETRY_PAUSE_MAX_MS - RETRY_PAUSE_MIN_MS))),
+      onGroup: (size, waited) => this.metrics.postingGroupSent(size, waited),
+      onRetry: (items, error) => {
+        for (const item of items) this.metrics.postingFailed(item.call.type, item.startedAtMs, error, true);
+        this.logger.warn({ groupSize: items.length, code: (error as { code?: string }).code }, 'retrying after a transient conflict');
+      },
+    });
+  }
 
   /** `call` comes from one of the builders in calls.ts (postMovement, placeHold, …). */
   async run(call: EngineCall): Promise<EngineResult> {
-    const { expression, parameters } = renderCall(call);
-    const sql = `SELECT ${expression} AS result`;
-    const type = call.type;
-    for (let attempt = 1; ; attempt++) {
-      const startedAtMs = performance.now();
-      try {
-        const [row] = await this.dataSource.query(sql, parameters);
-        this.metrics.postingAnswered(type, startedAtMs, row.result as EngineOutcome);
-        return resultOf(row.result as EngineOutcome);
-      } catch (error) {
-        // Locks are always taken in id order, so a deadlock needs an outside party; retry it anyway.
-        const retrying = attempt < MAX_ATTEMPTS && isRetryableConflict(error);
-        this.metrics.postingFailed(type, startedAtMs, error, retrying);
-        if (!retrying) throw error;
-        this.logger.warn({ attempt, entryPoint: call.entryPoint, code: (error as { code?: string }).code }, 'retrying after a transient conflict');
-        const pauseMs = attempt * (RETRY_PAUSE_MIN_MS + Math.random() * (RETRY_PAUSE_MAX_MS - RETRY_PAUSE_MIN_MS));
-        await new Promise((resolve) => setTimeout(resolve, pauseMs));
-      }
+    const startedAtMs = performance.now();
+    let outcome: EngineOutcome;
+    try {
+      outcome = await this.poster.post({ call, startedAtMs });
+    } catch (error) {
+      this.metrics.postingFailed(call.type, startedAtMs, error, false);
+      throw error;
     }
+    this.metrics.postingAnswered(call.type, startedAtMs, outcome);
+    return resultOf(outcome);
   }
+
+  /** One group as one statement: a single move through its own entry point, several through post_group. */
+  private async send(calls: readonly EngineCall[]): Promise<EngineOutcome[]> {
+    if (calls.length === 1) {
+      const { expression, parameters } = renderCall(calls[0]!);
+      const { rows } = await this.pool().query(`SELECT ${expression} AS result`, parameters);
+      return [rows[0]!.result as EngineOutcome];
+    }
+    const group = JSON.stringify(calls.map((call) => ({ entry_point: call.entryPoint, args: call.args })));
+    const { rows } = await this.pool().query('SELECT post_group($1::jsonb) AS result', [group]);
+    return rows[0]!.result as EngineOutcome[];
+  }
+
+  private pool(): QueryPool {
+    const pool = (this.dataSource.driver as unknown as { master?: QueryPool }).master;
+    if (!pool) throw new Error('the database pool is not connected');
+    return pool;
+  }
+}
+
+/**
+ * A group that failed as a whole rolled back whole. A deadlock or serialization failure is retried (three
+ * attempts in all); an error that belongs to one move — a bug, a constraint, or a wallet locked past
+ * lock_timeout — splits the group, so that move fails alone and the others post; an unavailable database
+ * fails every move (each answers 503), as a retry alone would only wait longer.
+ */
+function decideAfterFailure(error: unknown, size: number, attempt: number): 'retry' | 'split' | 'fail' {
+  if (isRetryableConflict(error)) return attempt < MAX_ATTEMPTS ? 'retry' : 'fail';
+  if (size === 1) return 'fail';
+  if (sqlStateOf(error) === LOCK_NOT_AVAILABLE || !isDatabaseUnavailable(error)) return 'split';
+  return 'fail';
+}
+
+function sqlStateOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function resultOf(result: EngineOutcome): EngineResult {

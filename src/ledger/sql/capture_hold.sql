@@ -7,9 +7,7 @@ CREATE OR REPLACE FUNCTION capture_hold(p_tenant_id text, p_transaction_id uuid,
    DECLARE
      v_outcome jsonb;
    BEGIN
-     -- a hold's wallet never changes, so it can be read before claiming and locking
-     v_outcome := claim_and_lock(p_tenant_id,
-                                 ARRAY[(SELECT wallet_id FROM holds WHERE id = p_hold_id AND tenant_id = p_tenant_id), p_to_wallet_id],
+     v_outcome := claim_and_lock(p_tenant_id, ARRAY[wallet_of_hold(p_tenant_id, p_hold_id), p_to_wallet_id],
                                  p_idem_scope, p_idem_key, p_request_hash, p_transaction_id);
      IF v_outcome IS NOT NULL THEN RETURN v_outcome; END IF;
      v_outcome := apply_capture(p_tenant_id, p_transaction_id, p_hold_id, p_amount, p_to_wallet_id, p_reference, p_description,

@@ -13,16 +13,8 @@ CREATE OR REPLACE FUNCTION post_batch(p_tenant_id text, p_batch_id uuid, p_opera
      v_results jsonb := '[]';
      v_refusal jsonb;
    BEGIN
-     -- the wallets named by the operations and those of the holds they capture (a hold's wallet never changes)
-     v_outcome := claim_and_lock(p_tenant_id, ARRAY(
-         SELECT (op->>field)::uuid FROM jsonb_array_elements(p_operations) op,
-                unnest(ARRAY['walletId', 'fromWalletId', 'toWalletId']) field
-          WHERE op ? field
-         UNION
-         SELECT h.wallet_id FROM holds h
-          WHERE h.tenant_id = p_tenant_id
-            AND h.id IN (SELECT (op->>'holdId')::uuid FROM jsonb_array_elements(p_operations) op WHERE op ? 'holdId')),
-       p_idem_scope, p_idem_key, p_request_hash, NULL);
+     v_outcome := claim_and_lock(p_tenant_id, wallets_of_batch(p_tenant_id, p_operations),
+                                 p_idem_scope, p_idem_key, p_request_hash, NULL);
      IF v_outcome IS NOT NULL THEN RETURN v_outcome; END IF;
      BEGIN
        FOR v_op, v_index IN SELECT value, ordinality - 1 FROM jsonb_array_elements(p_operations) WITH ORDINALITY LOOP

@@ -7,10 +7,7 @@ CREATE OR REPLACE FUNCTION refund_transaction(p_tenant_id text, p_transaction_id
    DECLARE
      v_outcome jsonb;
    BEGIN
-     -- an original's wallets never change, so they can be read before claiming and locking
-     v_outcome := claim_and_lock(p_tenant_id,
-                                 ARRAY(SELECT unnest(ARRAY[t.wallet_id, t.from_wallet_id, t.to_wallet_id]) FROM transactions t
-                                        WHERE t.id = p_original_id AND t.tenant_id = p_tenant_id),
+     v_outcome := claim_and_lock(p_tenant_id, wallets_of_transaction(p_tenant_id, p_original_id),
                                  p_idem_scope, p_idem_key, p_request_hash, p_transaction_id);
      IF v_outcome IS NOT NULL THEN RETURN v_outcome; END IF;
      v_outcome := apply_refund(p_tenant_id, p_transaction_id, p_original_id, p_amount, p_reference, p_description, p_metadata, p_now);

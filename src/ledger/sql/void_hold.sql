@@ -4,7 +4,7 @@ CREATE OR REPLACE FUNCTION void_hold(p_tenant_id text, p_hold_id uuid, p_idem_sc
    DECLARE
      v_outcome jsonb;
    BEGIN
-     v_outcome := claim_and_lock(p_tenant_id, ARRAY[(SELECT wallet_id FROM holds WHERE id = p_hold_id AND tenant_id = p_tenant_id)],
+     v_outcome := claim_and_lock(p_tenant_id, ARRAY[wallet_of_hold(p_tenant_id, p_hold_id)],
                                  p_idem_scope, p_idem_key, p_request_hash, NULL);
      IF v_outcome IS NOT NULL THEN RETURN v_outcome; END IF;
      RETURN idempotency_settle(p_idem_scope, p_idem_key, apply_void(p_tenant_id, p_hold_id, p_now));
