@@ -217,6 +217,26 @@ describe('GroupPoster', () => {
     expect(db.groups.map((g) => g.size)).toEqual([1, 3, 1]);
   });
 
+  it("on 'split' keeps to the group's slot: the items go out one at a time, never two statements at once", async () => {
+    const db = new FakeDatabase();
+    const broken = new Error('a constraint one move broke');
+    const poster = db.poster({ maxInFlight: 1 });
+    const first = poster.post('a');
+    const group = ['b', 'c', 'd', 'e'].map((item) => poster.post(item));
+    db.sent[0]!.answer();
+    await settled();
+    db.sent[1]!.fail(broken);
+    for (const item of ['b', 'c', 'd', 'e']) {
+      await settled();
+      // exactly one split statement is out, and it is the next item in arrival order
+      expect(db.sentItems.slice(2)).toEqual([...db.sentItems.slice(2, -1), [item]]);
+      db.sent[db.sent.length - 1]!.answer();
+    }
+    await first;
+    expect(await Promise.all(group)).toEqual(['answer:b', 'answer:c', 'answer:d', 'answer:e']);
+    expect(db.sentItems.slice(2)).toEqual([['b'], ['c'], ['d'], ['e']]);
+  });
+
   it("on 'fail' rejects every item of the group with the error and frees the slot for the next group", async () => {
     const db = new FakeDatabase();
     const unavailable = Object.assign(new Error('Connection terminated unexpectedly'), { code: '08006' });

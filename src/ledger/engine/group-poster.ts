@@ -11,8 +11,8 @@
  * This class knows nothing of SQL: `send` posts one group as one database transaction and answers each
  * item in order (an item's refusal is that item's answer). When a group fails as a whole, `decide` says
  * whether to retry it (a deadlock), to split it so that the item at fault fails alone and the others
- * still post (every item is then sent on its own), or to fail every item with the error (the database
- * is unavailable).
+ * still post (every item is then sent on its own, one after the other in the group's slot), or to fail
+ * every item with the error (the database is unavailable).
  */
 
 export interface GroupPosterOptions<Item, Answer> {
@@ -86,8 +86,9 @@ export class GroupPoster<Item, Answer> {
           continue;
         }
         if (decision === 'split' && group.length > 1) {
-          // Each item alone, still inside this slot: the one at fault fails by itself.
-          await Promise.all(group.map((pending) => this.settle([pending])));
+          // Each item alone, one after the other inside this slot, so a split never holds more connections
+          // than its slot: the one at fault fails by itself, the others post.
+          for (const pending of group) await this.settle([pending]);
           return;
         }
         for (const pending of group) pending.reject(error);

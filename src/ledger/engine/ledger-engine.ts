@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { isDatabaseUnavailable, isRetryableConflict, LOCK_NOT_AVAILABLE } from '../../common/errors/database-errors.js';
+import { isDatabaseUnavailable, isRetryableConflict } from '../../common/errors/database-errors.js';
 import { keyInProgress, keyReused, refusalFrom } from '../../idempotency/idempotency.store.js';
 import { WalletMetrics } from '../../observability/wallet-metrics.js';
 import type { TransactionDocument } from './documents.js';
@@ -116,20 +116,16 @@ export class LedgerEngine {
 
 /**
  * A group that failed as a whole rolled back whole. A deadlock or serialization failure is retried (three
- * attempts in all); an error that belongs to one move — a bug, a constraint, or a wallet locked past
- * lock_timeout — splits the group, so that move fails alone and the others post; an unavailable database
- * fails every move (each answers 503), as a retry alone would only wait longer.
+ * attempts in all). An error that belongs to one move — a bug, a constraint — splits the group: each move is
+ * sent alone, so that one fails by itself and the others post. Anything that says the database is
+ * unavailable fails every move of the group with 503, which a client retries safely with its key; that
+ * includes a wallet locked past lock_timeout (by a long transaction outside the service): the group has
+ * already waited that long, and sending its moves one by one would hold a connection for as long again per
+ * move on that wallet.
  */
 function decideAfterFailure(error: unknown, size: number, attempt: number): 'retry' | 'split' | 'fail' {
   if (isRetryableConflict(error)) return attempt < MAX_ATTEMPTS ? 'retry' : 'fail';
-  if (size === 1) return 'fail';
-  if (sqlStateOf(error) === LOCK_NOT_AVAILABLE || !isDatabaseUnavailable(error)) return 'split';
-  return 'fail';
-}
-
-function sqlStateOf(error: unknown): string | undefined {
-  const code = (error as { code?: unknown })?.code;
-  return typeof code === 'string' ? code : undefined;
+  return size > 1 && !isDatabaseUnavailable(error) ? 'split' : 'fail';
 }
 
 function sleep(ms: number): Promise<void> {
