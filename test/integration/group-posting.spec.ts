@@ -5,6 +5,7 @@ import { postMovement } from '../../src/ledger/engine/calls.js';
 import type { CallContext, EngineCall } from '../../src/ledger/engine/engine-call.js';
 import { type EngineResult, LedgerEngine } from '../../src/ledger/engine/ledger-engine.js';
 import { expectProblem } from '../support/expect-problem.js';
+import { manualClock } from '../support/manual-clock.js';
 import {
   eventually,
   lockWallet,
@@ -162,6 +163,34 @@ describe('group posting', () => {
       const { rows } = await t.db.pool.query(`SELECT count(*)::int AS n FROM transactions WHERE wallet_id = $1 OR from_wallet_id = $1`, [payer]);
       expect(rows[0].n).toBe(1 + 4); // the funding deposit and the four posted here
       await expectLedgerInvariants(t.db.pool);
+    });
+
+    it('a group paying from a wallet whose hold has come due is posted move by move: the hold is released at the first move, and the withdrawal that needed its money posts', async () => {
+      const clock = manualClock(t.app, new Date(Date.UTC(2041, 5, 1, 12, 0, 0)));
+      try {
+        const payer = await fundedWallet(t.http, 100);
+        const hold = await t.http.post('/v1/holds').set(AUTH).send({ walletId: payer, amount: 80, expiresInSeconds: 60 }).expect(201);
+        expect(await walletOf(t, payer)).toEqual({ balance: 100, held: 80 });
+        clock.advance(61_000); // due, and nobody has marked it yet (the sweeper is off)
+        const slots = await occupySlots(t, 1);
+        const replies = await queueInOrder(t, [
+          () => started(t.http.post(`/v1/wallets/${payer}/withdrawals`).set(AUTH).send({ amount: 50 })),
+          () => started(t.http.post(`/v1/wallets/${payer}/withdrawals`).set(AUTH).send({ amount: 40 })),
+          () => started(t.http.post(`/v1/wallets/${payer}/withdrawals`).set(AUTH).send({ amount: 20 })),
+        ]);
+        await slots.free(0);
+        const answers = await Promise.all(replies);
+        expect(answers.map((reply) => reply.status)).toEqual([201, 201, 422]);
+        expectProblem(answers[2]!, 422, 'INSUFFICIENT_FUNDS');
+        expect(await walletOf(t, payer)).toEqual({ balance: 10, held: 0 });
+        const { rows } = await t.db.pool.query(`SELECT status, released_at FROM holds WHERE id = $1`, [hold.body.id]);
+        expect(rows[0]).toEqual({ status: 'expired', released_at: new Date(hold.body.expiresAt) });
+        const writers = await writersOf(t.db.pool, [answers[0]!.body.id, answers[1]!.body.id]);
+        expect(writers.get(answers[0]!.body.id)).toBe(writers.get(answers[1]!.body.id));
+        await expectLedgerInvariants(t.db.pool);
+      } finally {
+        clock.restore();
+      }
     });
 
     it('the same Idempotency-Key twice inside one group: the second replays the first (same transaction, Idempotency-Replayed) and money moves once', async () => {
