@@ -5,7 +5,14 @@ import { migrationSql } from './sql-file.js';
 const VERSION = '1764500000000';
 
 /** New here, created in this order (each calls the ones before it) and dropped in reverse. */
-const CREATED = ['wallet_of_hold', 'wallets_of_transaction', 'wallets_of_batch', 'wallets_of_call', 'post_movements_together', 'post_group'];
+const CREATED = [
+  'wallet_of_hold',
+  'wallets_of_transaction',
+  'wallets_of_batch',
+  'wallets_of_call',
+  'post_movements_together',
+  'post_group',
+];
 
 /** Rewritten to name their wallets through the new functions; down() puts back the ledger-rules-once bodies. */
 const REPLACED = ['capture_hold', 'void_hold', 'refund_transaction', 'post_batch'];

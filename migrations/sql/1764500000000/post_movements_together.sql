@@ -3,7 +3,8 @@
 -- (movement_refusal), and then the group writes its rows with one statement per table — one INSERT of every
 -- idempotency claim, of every transaction and of every entry (so the balance trigger runs once), and one UPDATE
 -- per wallet however many moves it took part in (a hot merchant wallet gets one new row version per group, not
--- one per payment). The caller holds every wallet's row lock.
+-- one per payment). p_wallets are the group's wallets as post_group locked them, in id order; the caller holds
+-- every one's row lock.
 -- NULL when the group cannot be posted this way, and post_group then posts its calls one by one:
 --   * a paying wallet has money held: a hold of it may be due, and releasing it belongs to each move's own time
 --     (apply_movement → release_due_holds);
@@ -12,13 +13,13 @@
 -- Keys: a move whose key the group's INSERT did not claim — used before, or earlier in this same group — is
 -- answered after the writes by idempotency_claim, exactly as a retry would be (the first answer again, or
 -- key_reused).
-CREATE OR REPLACE FUNCTION post_movements_together(p_calls jsonb)
+CREATE OR REPLACE FUNCTION post_movements_together(p_calls jsonb, p_wallets wallets[])
  RETURNS jsonb LANGUAGE plpgsql AS $$
    DECLARE
      v_count       int := jsonb_array_length(p_calls);
      v_a           jsonb;
      -- the locked wallets, in memory: the rows as read, and what the moves so far did to them
-     v_wallets     wallets[];
+     v_wallets     wallets[] := p_wallets;
      v_ids         uuid[];
      v_balances    bigint[];
      v_versions    int[];
@@ -66,10 +67,7 @@ CREATE OR REPLACE FUNCTION post_movements_together(p_calls jsonb)
      r_code        text[] := '{}';
      r_detail      text[] := '{}';
    BEGIN
-     SELECT coalesce(array_agg(w ORDER BY w.id), '{}'), coalesce(array_agg(w.id ORDER BY w.id), '{}')
-       INTO v_wallets, v_ids
-       FROM wallets w
-      WHERE w.id IN (SELECT unnest(wallets_of_call(c)) FROM jsonb_array_elements(p_calls) c);
+     v_ids := ARRAY(SELECT w.id FROM unnest(v_wallets) w);
      IF EXISTS (SELECT 1 FROM jsonb_array_elements(p_calls) c, unnest(v_wallets) w
                  WHERE w.id = (c->'args'->>'p_debit_wallet_id')::uuid AND w.held > 0) THEN
        RETURN NULL;

@@ -17,15 +17,17 @@ CREATE OR REPLACE FUNCTION post_group(p_calls jsonb)
      v_a       jsonb;
      v_answers jsonb[] := '{}';
      v_together jsonb;
+     v_wallets  wallets[];
    BEGIN
-     PERFORM 1 FROM wallets w
-       JOIN (SELECT DISTINCT locked.id, c->'args'->>'p_tenant_id' AS tenant_id
-               FROM jsonb_array_elements(p_calls) c, unnest(wallets_of_call(c)) locked(id)) g
-         ON w.id = g.id AND w.tenant_id = g.tenant_id
-      ORDER BY w.id FOR UPDATE OF w;
+     SELECT coalesce(array_agg(l ORDER BY l.id), '{}') INTO v_wallets
+       FROM (SELECT w.* FROM wallets w
+               JOIN (SELECT DISTINCT locked.id, c->'args'->>'p_tenant_id' AS tenant_id
+                       FROM jsonb_array_elements(p_calls) c, unnest(wallets_of_call(c)) locked(id)) g
+                 ON w.id = g.id AND w.tenant_id = g.tenant_id
+              ORDER BY w.id FOR UPDATE OF w) l;
      -- deposits, withdrawals and transfers only (the hot path): decided one by one, written set-based
      IF NOT EXISTS (SELECT 1 FROM jsonb_array_elements(p_calls) c WHERE c->>'entry_point' <> 'post_movement') THEN
-       v_together := post_movements_together(p_calls);
+       v_together := post_movements_together(p_calls, v_wallets);
        IF v_together IS NOT NULL THEN RETURN v_together; END IF;
      END IF;
      FOR v_call IN SELECT value FROM jsonb_array_elements(p_calls) LOOP
