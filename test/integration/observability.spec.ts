@@ -388,6 +388,19 @@ describe('observability', () => {
       expect(accessLines('log-500')).toEqual([expect.objectContaining({ level: 50, status: 500, route: '/v1/wallets/:id' })]);
     });
 
+    it('binds the request id to every line logged while the request is handled', async () => {
+      const wallet = await fundedWallet(t.http, 'log-bound', 0);
+      const spy = jest.spyOn(t.app.get(WalletsService), 'get').mockRejectedValueOnce(new Error('synthetic failure'));
+      try {
+        await t.http.get(`/v1/wallets/${wallet}`).set(AUTH).set('X-Request-Id', 'log-bound').expect(500);
+      } finally {
+        spy.mockRestore();
+      }
+      const error = logLines().find((l) => l.msg === 'unhandled error' && l.reqId === 'log-bound');
+      expect(error).toEqual(expect.objectContaining({ requestId: 'log-bound', context: 'ProblemDetails' }));
+      expect(error).not.toHaveProperty('req');
+    });
+
     it('does not log successful scrapes of /metrics at info', async () => {
       await t.http.get('/metrics').set('X-Request-Id', 'log-scrape').expect(200);
       await t.http.get('/v1/wallets').query({ ownerId: 'x' }).set(AUTH).set('X-Request-Id', 'log-after-scrape').expect(200);
