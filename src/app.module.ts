@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { createHash } from 'node:crypto';
@@ -9,7 +9,7 @@ import { ApiKeyStore } from './auth/api-key-store.js';
 import { Clock } from './common/clock/clock.js';
 import { API_KEYS, ApiKeyGuard } from './auth/api-key.guard.js';
 import { ProblemDetailsFilter } from './common/errors/problem-details.filter.js';
-import { RequestTimeoutInterceptor } from './common/http/request-timeout.interceptor.js';
+import { RequestTimeoutGuard } from './common/http/request-timeout.guard.js';
 import { IdempotencyModule } from './idempotency/idempotency.module.js';
 import { CursorCodec } from './common/pagination/cursor.js';
 import { RateLimitModule } from './common/rate-limit/rate-limit.module.js';
@@ -82,7 +82,7 @@ export class AppModule {
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
-        { provide: APP_INTERCEPTOR, useClass: RequestTimeoutInterceptor },
+        { provide: APP_GUARD, useClass: RequestTimeoutGuard },
         {
           provide: API_KEYS,
           inject: [ConfigService],

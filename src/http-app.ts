@@ -38,7 +38,7 @@ export async function createHttpApp(databaseUrl: string, options: { logger?: boo
 }
 
 /**
- * RequestTimeoutInterceptor bounds the handling of a request; this bounds its receipt, so a client that
+ * RequestTimeoutGuard bounds the handling of a request; this bounds its receipt, so a client that
  * sends headers or a body byte by byte cannot hold a connection for Node's default 5 minutes. Node enforces
  * these on a 30 s sweep, and answers 408 itself.
  */

@@ -6,6 +6,8 @@ import type { Scope } from '../config/api-keys.js';
 import { ApiKeyStore, ResolvedKey, sha256 } from './api-key-store.js';
 import type { ApiKey } from '../config/api-keys.js';
 import { DomainError } from '../common/errors/domain-error.js';
+import type { RateLimiter } from '../common/rate-limit/api-key-rate-limiter.js';
+import { RATE_LIMITER } from '../common/rate-limit/rate-limit.module.js';
 
 export const API_KEYS = Symbol('API_KEYS');
 const REQUIRED_SCOPE = 'requiredScope';
@@ -24,7 +26,8 @@ export const RequireScope = (scope: Scope) => SetMetadata(REQUIRED_SCOPE, scope)
  * `Authorization: Bearer <secret>` against the keys in API_KEYS and then the keys stored in the
  * database. Environment secrets are compared as SHA-256 digests with timingSafeEqual, every one of
  * them, so timing reveals neither a key nor its position; stored keys are found by digest. The key
- * fixes the tenant every query of the request is confined to, and its scopes decide 403s.
+ * fixes the tenant every query of the request is confined to, and its scopes decide 403s. A key that
+ * passes is then counted against its rate limit when one is configured (RATE_LIMIT_REQUESTS; 429 past it).
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
@@ -34,6 +37,7 @@ export class ApiKeyGuard implements CanActivate {
     @Inject(API_KEYS) keys: ApiKey[],
     private readonly stored: ApiKeyStore,
     private readonly reflector: Reflector,
+    @Inject(RATE_LIMITER) private readonly limiter: RateLimiter | null,
   ) {
     this.keys = keys.map((key) => ({ name: key.name, tenantId: key.tenantId, scopes: key.scopes, digest: sha256(key.secret) }));
   }
@@ -53,6 +57,7 @@ export class ApiKeyGuard implements CanActivate {
       this.reflector.getAllAndOverride<Scope | undefined>(REQUIRED_SCOPE, [context.getHandler(), context.getClass()]) ??
       (request.method === 'GET' || request.method === 'HEAD' ? 'wallets:read' : 'wallets:write');
     if (!key.scopes.includes(required)) throw new DomainError('FORBIDDEN', `This API key lacks the scope ${required}.`);
+    if (this.limiter) await this.limiter.check(context);
     return true;
   }
 

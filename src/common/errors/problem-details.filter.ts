@@ -8,6 +8,9 @@ import { ERROR_STATUS, ERROR_TITLE, ErrorCode } from './error-codes.js';
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 const RETRY_AFTER_SECONDS = '1';
 
+/** Responses answered by answerNow while their handler still ran. */
+const answeredForHandler = new WeakSet<object>();
+
 const CODE_FOR_HTTP_STATUS: Record<number, ErrorCode> = {
   400: 'VALIDATION_FAILED',
   401: 'UNAUTHORIZED',
@@ -53,10 +56,22 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const request = http.getRequest<Request>();
     const response = http.getResponse<Response>();
+    // Already answered for its handler (the request timeout): what the handler throws afterwards, and the error
+    // Express raises when Nest sends the handler's late result on an answered response, are not news.
+    if (answeredForHandler.has(response)) return;
     const problem = this.toProblem(exception, request);
     if (response.headersSent) return;
     if (problem.status === 503) response.setHeader('Retry-After', RETRY_AFTER_SECONDS);
     response.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
+  }
+
+  /**
+   * Answers `exception` now, on behalf of a handler that is still running (the request timeout), and drops
+   * whatever reaches this filter for that response afterwards.
+   */
+  answerNow(exception: unknown, host: ArgumentsHost): void {
+    this.catch(exception, host);
+    answeredForHandler.add(host.switchToHttp().getResponse<Response>());
   }
 
   private toProblem(exception: unknown, request: Request): Problem {
