@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import type { Server } from 'node:http';
 import { validateEnvironment } from './config/environment.js';
+import { queryTimeoutFor } from './database/database-options.js';
 import type { EmbeddedDatabase } from './database/embedded-postgres.js';
 import { ShutdownSignal } from './health/shutdown-signal.js';
 import { createHttpApp } from './http-app.js';
@@ -47,9 +48,11 @@ async function bootstrap(): Promise<void> {
   process.once('SIGINT', () => void shutdown('SIGINT'));
 
   await app.listen(env.PORT);
-  if (env.REQUEST_TIMEOUT_MS <= env.DB_STATEMENT_TIMEOUT_MS) {
+  // The client-side query timeout (a hung database) fires a little after the statement timeout.
+  if (env.REQUEST_TIMEOUT_MS <= queryTimeoutFor(env.DB_STATEMENT_TIMEOUT_MS)) {
     logger.warn(
-      `REQUEST_TIMEOUT_MS (${env.REQUEST_TIMEOUT_MS}) is not above DB_STATEMENT_TIMEOUT_MS (${env.DB_STATEMENT_TIMEOUT_MS}): ` +
+      `REQUEST_TIMEOUT_MS (${env.REQUEST_TIMEOUT_MS}) is not above DB_STATEMENT_TIMEOUT_MS (${env.DB_STATEMENT_TIMEOUT_MS}) ` +
+        `plus the query timeout's margin (${queryTimeoutFor(env.DB_STATEMENT_TIMEOUT_MS)} ms in all): ` +
         'slow requests will answer 503 while their database work still runs (safe to retry with the same Idempotency-Key, but wasteful)',
     );
   }

@@ -6,6 +6,7 @@ import type pg from 'pg';
 import QueryStream from 'pg-query-stream';
 import { DataSource } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error.js';
+import { queryTimeoutFor } from '../database/database-options.js';
 import { attachment, CSV_CONTENT_TYPE, csvLine, type CsvCell } from './csv.js';
 
 /**
@@ -13,6 +14,15 @@ import { attachment, CSV_CONTENT_TYPE, csvLine, type CsvCell } from './csv.js';
  * pool's DB_STATEMENT_TIMEOUT_MS for the export's own transaction only (SET LOCAL).
  */
 export const EXPORT_STATEMENT_TIMEOUT_MS = 5 * 60_000;
+/**
+ * node-postgres' query_timeout for the queries under that statement timeout: the pool's is a little above
+ * DB_STATEMENT_TIMEOUT_MS (database-options.ts) and would cut an export that legitimately runs longer. pg reads
+ * a query's own query_timeout before the connection's. For the streamed query, and the COMMIT queued behind
+ * it, it bounds the whole stream, from the first fetch to the last, a slow client's pacing included (where
+ * PostgreSQL's statement timeout counts each fetch on its own): an export has this long in all, and one whose
+ * database stops answering is cut then instead of holding its connection until the server comes back.
+ */
+export const EXPORT_QUERY_TIMEOUT_MS = queryTimeoutFor(EXPORT_STATEMENT_TIMEOUT_MS);
 /** Rows fetched from the cursor per round trip, and rows buffered before the stream waits for the client. */
 const ROWS_PER_FETCH = 500;
 /** CSV text is handed to the socket in pieces of about this size rather than a write per row. */
@@ -78,7 +88,7 @@ export class ExportSession {
   }
 
   async rows<Row>(sql: string, parameters: unknown[]): Promise<Row[]> {
-    return (await this.db.query(sql, parameters)).rows as Row[];
+    return (await this.db.query(exportQuery(sql, parameters))).rows as Row[];
   }
 
   /**
@@ -94,8 +104,11 @@ export class ExportSession {
     response.setHeader('Content-Type', CSV_CONTENT_TYPE);
     response.setHeader('Content-Disposition', attachment(filename));
     response.setHeader('Cache-Control', 'no-store');
-    const rows = this.db.query(new QueryStream(sql, parameters, { batchSize: ROWS_PER_FETCH, highWaterMark: ROWS_PER_FETCH }));
-    const committed = this.db.query('COMMIT');
+    const stream = new QueryStream(sql, parameters, { batchSize: ROWS_PER_FETCH, highWaterMark: ROWS_PER_FETCH });
+    // pg reads query_timeout from the submitted object itself (pg-query-stream keeps its options to itself).
+    const rows = this.db.query(Object.assign(stream, { query_timeout: EXPORT_QUERY_TIMEOUT_MS }));
+    // Its timer starts now, while it waits behind the cursor: it needs the export's time too.
+    const committed = this.db.query(exportQuery('COMMIT', []));
     // When the delivery fails first, the connection is dropped and this COMMIT fails with it: nothing to report.
     committed.catch(() => undefined);
     this.delivery = deliver(rows, shape, response, committed);
@@ -169,6 +182,12 @@ export class CsvExporter {
     client.off('error', onError);
     client.release();
   }
+}
+
+/** A query under the export's statement timeout, with the client-side timeout to match. */
+function exportQuery(text: string, values: unknown[]): pg.QueryConfig {
+  const config: pg.QueryConfig & { query_timeout: number } = { text, values, query_timeout: EXPORT_QUERY_TIMEOUT_MS };
+  return config;
 }
 
 async function rollBack(client: pg.PoolClient): Promise<boolean> {

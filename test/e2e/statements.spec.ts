@@ -783,3 +783,54 @@ describe('statements, balances in time and monthly reports (e2e)', () => {
     });
   });
 });
+
+describe('exports under their own timeouts (e2e)', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    // node-postgres gives up on a query 0.5 s past DB_STATEMENT_TIMEOUT_MS (database-options.ts), here at 1 s. An
+    // export runs under its own 5-minute statement timeout and must have as long on the client side too.
+    t = await startTestApp({ DB_STATEMENT_TIMEOUT_MS: '500', DB_LOCK_TIMEOUT_MS: '30000', HOLD_SWEEP_INTERVAL_MS: '0' });
+  });
+  afterAll(() => t.close());
+
+  it("a statement CSV and a monthly report kept waiting past the pool's query timeout still arrive whole", async () => {
+    const walletId = await fundedWallet(t.http, 1_234);
+    const now = new Date();
+    const outsider = await t.db.pool.connect();
+    let statementCsv: Promise<Response> | undefined;
+    let monthly: Promise<Response> | undefined;
+    try {
+      await outsider.query('BEGIN');
+      await outsider.query('LOCK TABLE entries, transactions IN ACCESS EXCLUSIVE MODE');
+      statementCsv = t.http.get(`/v1/wallets/${walletId}/statement`).set(AUTH).set('Accept', 'text/csv').then((res) => res);
+      monthly = t.http
+        .get('/v1/reports/monthly')
+        .query({ year: now.getUTCFullYear(), month: now.getUTCMonth() + 1, currency: 'EUR' })
+        .set(AUTH)
+        .then((res) => res);
+      // The statement waits in its opening-balance query, the report in its streamed query (with its COMMIT
+      // queued behind it): both for longer than the pool's query timeout, as PostgreSQL counts it.
+      for (let attempt = 0; ; attempt++) {
+        const { rows } = await t.db.pool.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+            WHERE datname = current_database() AND wait_event_type = 'Lock' AND now() - query_start > interval '1500 milliseconds'`,
+        );
+        if (rows[0].n === 2) break;
+        if (attempt === 200) throw new Error('the exports never waited for the lock');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await outsider.query('COMMIT');
+    } finally {
+      outsider.release();
+    }
+    const statementRes = await statementCsv!;
+    expect(statementRes.status).toBe(200);
+    const statementRows = csvObjects(statementRes.text, STATEMENT_COLUMNS);
+    expect(statementRows.map((row) => row.section)).toEqual(['opening', 'entry', 'closing']);
+    expect(statementRows[2]).toMatchObject({ balanceAfter: '1234' });
+    const monthlyRes = await monthly!;
+    expect(monthlyRes.status).toBe(200);
+    expect(csvObjects(monthlyRes.text, REPORT_COLUMNS)).toContainEqual(expect.objectContaining({ section: 'month', type: 'deposit', amount: '1234' }));
+  });
+});

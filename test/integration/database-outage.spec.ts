@@ -7,6 +7,8 @@ import { join, resolve } from 'node:path';
 import pg from 'pg';
 import request, { type Response } from 'supertest';
 import { DataSource, type QueryRunner } from 'typeorm';
+import { DATABASE_UNAVAILABLE_DETAIL } from '../../src/common/errors/problem-details.filter.js';
+import { databaseOptions } from '../../src/database/database-options.js';
 import { letPostgresUserReach } from '../../src/database/embedded-postgres.js';
 import { expectProblem } from '../support/expect-problem.js';
 import { expectLedgerInvariants } from '../support/ledger-invariants.js';
@@ -43,6 +45,15 @@ function expectUnavailable(res: Response): void {
   expectProblem(res, 503, 'SERVICE_UNAVAILABLE');
   expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
   expect(res.text).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|SELECT|INSERT|postgres/i);
+}
+
+/**
+ * A 503 from the database path (a query, a connection or a lock that failed or timed out), not from the overall
+ * request timeout, whose detail names the request's time instead.
+ */
+function expectDatabaseUnavailable(res: Response): void {
+  expectUnavailable(res);
+  expect(res.body.detail).toBe(DATABASE_UNAVAILABLE_DETAIL);
 }
 
 interface ServiceProcess {
@@ -179,8 +190,10 @@ describe('database outage (the service on its own PostgreSQL)', () => {
       DB_POOL_SIZE: '4',
       DB_CONNECTION_TIMEOUT_MS: '500',
       DB_LOCK_TIMEOUT_MS: '500',
+      // node-postgres gives up on a hung server 0.5 s after this (QUERY_TIMEOUT_MARGIN_MS), at 1.5 s ...
       DB_STATEMENT_TIMEOUT_MS: '1000',
-      REQUEST_TIMEOUT_MS: '2000',
+      // ... well before the request timeout, so a 503 for a hung server shows which of the two fired.
+      REQUEST_TIMEOUT_MS: '6000',
     });
     http = service.http;
     pool = new pg.Pool({ connectionString: db.url, max: 2 });
@@ -228,23 +241,28 @@ describe('database outage (the service on its own PostgreSQL)', () => {
     await expectLedgerInvariants(pool);
   });
 
-  it('PostgreSQL hung (no answers, no errors): everything still answers, 503 where it needs the database; thawed, the retry with the same key posts once', async () => {
+  it('PostgreSQL hung (no answers, no errors): money moves and reads answer 503 from the query timeout, not the request timeout; thawed, it serves again and the retry with the same key posts once', async () => {
     const walletId = await fundedWallet(http, 'hang', 1_000);
     await balanceOf(walletId); // the pool now holds open connections, which will hang rather than fail
     thaw = await db.freeze();
 
     expectUnavailable(await http.get('/health/ready'));
     expect((await http.get('/health/live')).status).toBe(200);
+    // The statement timeout cannot fire on a server that does not run: node-postgres' query_timeout does, and
+    // the service answers 503 as for any unavailable database, long before REQUEST_TIMEOUT_MS.
     const refused = await deposit(walletId, 'hang-1', 300);
-    expectUnavailable(refused);
-    expectUnavailable(await http.get(`/v1/wallets/${walletId}`).set(AUTH));
-    // With every pooled connection stuck, what follows waits for a connection, not for ever.
-    expectUnavailable(await http.get(`/v1/wallets/${walletId}`).set(AUTH));
+    expectDatabaseUnavailable(refused);
+    expectDatabaseUnavailable(await http.get(`/v1/wallets/${walletId}`).set(AUTH));
+    // A TypeORM transaction (creating a wallet): its ROLLBACK fails at once on the closed connection.
+    expectDatabaseUnavailable(await http.post('/v1/wallets').set(AUTH).send({ ownerId: 'during-hang', currency: 'EUR' }));
+    // The connections that timed out were closed; what follows waits for a new one (or a stuck one), not for ever.
+    expectDatabaseUnavailable(await http.get(`/v1/wallets/${walletId}`).set(AUTH));
 
     thaw();
     thaw = undefined;
     await eventually('ready again', ready);
-    // The first attempt may have committed after its 503, or rolled back: a retry with its key is safe either way.
+    // The first attempt may have committed once the server resumed (its statement was already there), or not:
+    // a retry with its key is safe either way.
     let retry: Response | undefined;
     await eventually('the retry is answered', async () => {
       retry = await deposit(walletId, 'hang-1', 300);
@@ -254,7 +272,33 @@ describe('database outage (the service on its own PostgreSQL)', () => {
     expect(await balanceOf(walletId)).toBe(1_300);
     const { rows } = await pool.query(`SELECT count(*)::int AS n FROM transactions WHERE wallet_id = $1 AND type = 'deposit'`, [walletId]);
     expect(rows[0].n).toBe(2); // the funding deposit and this one, once
+    // Served again by the same process, writes included.
+    const peer = await fundedWallet(http, 'hang-peer', 0);
+    await http.post('/v1/transfers').set(AUTH).send({ fromWalletId: walletId, toWalletId: peer, amount: 100 }).expect(201);
+    expect(await balanceOf(walletId)).toBe(1_200);
     await expectLedgerInvariants(pool);
+  });
+
+  it('a connection whose query timed out is closed, not handed to the next caller still inside the transaction that timed out', async () => {
+    // The service's own connection settings, on a pool of one, so the next query would get the same connection.
+    const dataSource = new DataSource(
+      databaseOptions({ entities: [], url: db.url, poolSize: 1, connectionTimeoutMs: 500, lockTimeoutMs: 500, statementTimeoutMs: 500 }),
+    );
+    await dataSource.initialize();
+    try {
+      const [before] = await dataSource.query('SELECT pg_backend_pid() AS pid');
+      thaw = await db.freeze();
+      // START TRANSACTION reached the server, which runs it once thawed; TypeORM's ROLLBACK never gets there,
+      // and TypeORM releases the connection without an error.
+      await expect(dataSource.transaction((manager) => manager.query('SELECT 1'))).rejects.toThrow('Query read timeout');
+      thaw();
+      thaw = undefined;
+      const [after] = await dataSource.query('SELECT pg_backend_pid() AS pid, now() = statement_timestamp() AS own_transaction');
+      expect(after.own_transaction).toBe(true);
+      expect(after.pid).not.toBe(before.pid);
+    } finally {
+      await dataSource.destroy();
+    }
   });
 });
 

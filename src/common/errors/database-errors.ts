@@ -5,9 +5,11 @@ export const LOCK_NOT_AVAILABLE = '55P03';
 
 /**
  * PostgreSQL and node-postgres failures that mean "the database is unavailable right now", not "bug":
- * a lock or statement that timed out, a connection that could not be had, a server that went away.
+ * a lock or statement that timed out, a connection that could not be had, a server that went away or
+ * stopped answering.
  * They answer 503 with Retry-After; a retry with the same Idempotency-Key is safe because the
- * transaction that failed was rolled back whole.
+ * transaction that failed was rolled back whole — or, on a server that stopped answering, may still commit
+ * once it resumes, and the retry then replays that outcome instead of posting again.
  */
 const UNAVAILABLE_SQLSTATES = new Set([
   LOCK_NOT_AVAILABLE, // (lock_timeout)
@@ -29,7 +31,15 @@ const UNAVAILABLE_SQLSTATES = new Set([
  */
 const UNAVAILABLE_SOCKET_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOENT', 'EPIPE', 'EHOSTUNREACH']);
 
+/**
+ * What node-postgres fails a query with when its query_timeout passes with no answer from the server
+ * (pg/lib/client.js): a server that hangs (stopped, SIGSTOPped, cut off by the network) answers nothing, so
+ * its own statement_timeout cannot fire. The connection is closed with it (src/database/query-timeout-client.ts).
+ */
+export const QUERY_READ_TIMEOUT_MESSAGE = 'Query read timeout';
+
 const UNAVAILABLE_MESSAGES = [
+  QUERY_READ_TIMEOUT_MESSAGE,
   'timeout exceeded when trying to connect',
   'Connection terminated',
   'connect ECONNREFUSED',
@@ -47,6 +57,13 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   if (typeof sqlState === 'string' && (UNAVAILABLE_SQLSTATES.has(sqlState) || sqlState.startsWith('08'))) return true;
   if (typeof sqlState === 'string' && UNAVAILABLE_SOCKET_ERRORS.has(sqlState)) return true;
   return UNAVAILABLE_MESSAGES.some((fragment) => message.includes(fragment));
+}
+
+/** node-postgres gave up waiting for the server's answer (query_timeout), as a driver error or wrapped by TypeORM. */
+export function isQueryReadTimeout(error: unknown): boolean {
+  if (!(error instanceof Error) && !types.isNativeError(error)) return false;
+  const driverError = (error as { driverError?: unknown }).driverError ?? error;
+  return (driverError as Error).message === QUERY_READ_TIMEOUT_MESSAGE;
 }
 
 /** Failures that a fresh attempt of the same transaction may not hit: retried a bounded number of times. */

@@ -7,6 +7,8 @@ import { ERROR_STATUS, ERROR_TITLE, ErrorCode } from './error-codes.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 const RETRY_AFTER_SECONDS = '1';
+/** The detail of a 503 for a database that is down, hangs, or has no connection or lock to give in time. */
+export const DATABASE_UNAVAILABLE_DETAIL = 'The database could not answer in time; retry with the same Idempotency-Key.';
 
 /** Responses answered by answerNow while their handler still ran. */
 const answeredForHandler = new WeakSet<object>();
@@ -89,7 +91,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     if (isDatabaseUnavailable(exception)) {
       this.logger.warn({ err: exception, reqId: request.id }, 'database unavailable');
-      return problemFor('SERVICE_UNAVAILABLE', 'The database could not answer in time; retry with the same Idempotency-Key.');
+      return problemFor('SERVICE_UNAVAILABLE', DATABASE_UNAVAILABLE_DETAIL);
     }
     const requestId = String(request.headers['x-request-id'] ?? request.id ?? '');
     this.logger.error({ err: exception, reqId: requestId }, 'unhandled error');
