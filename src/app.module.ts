@@ -20,7 +20,7 @@ import { ENTITIES } from './entities.js';
 import { runMigrationsExclusively } from './database/run-migrations.js';
 import { HealthModule } from './health/health.module.js';
 import { LedgerModule } from './ledger/ledger.module.js';
-import { pinoHttpOptions } from './observability/access-log.js';
+import { loggerModuleParams } from './observability/access-log.js';
 import { ObservabilityModule } from './observability/observability.module.js';
 import { StatementsModule } from './statements/statements.module.js';
 import { WalletsModule } from './wallets/wallets.module.js';
@@ -41,11 +41,9 @@ export class AppModule {
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, validate: validateEnvironment, cache: true }),
         LoggerModule.forRootAsync({
           inject: [ConfigService],
-          useFactory: (config: ConfigService<Environment, true>) => ({
-            // The request-id middleware ran first (before body parsing), so every log line carries its id.
-            // The access line (LOG_REQUESTS) is written by ObservabilityModule's RequestObserver.
-            pinoHttp: pinoHttpOptions({ level: config.get('LOG_LEVEL', { infer: true }) }),
-          }),
+          // The request's logger, bound to its id, is made by requestLoggerMiddleware (http-app.ts); the access
+          // line (LOG_REQUESTS) is written by ObservabilityModule's RequestObserver.
+          useFactory: (config: ConfigService<Environment, true>) => loggerModuleParams({ level: config.get('LOG_LEVEL', { infer: true }) }),
         }),
         TypeOrmModule.forRootAsync({
           inject: [ConfigService],

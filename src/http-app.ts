@@ -11,6 +11,7 @@ import { requestIdMiddleware } from './common/http/request-id.middleware.js';
 import { parseCorsOrigins, useCors, useSecurityHeaders } from './common/http/security-headers.js';
 import { createValidationPipe } from './common/validation/validation-pipe.js';
 import type { Environment } from './config/environment.js';
+import { requestLoggerMiddleware, rootLogger } from './observability/access-log.js';
 import { createOpenApiDocument } from './openapi/openapi-document.js';
 
 
@@ -26,6 +27,7 @@ export async function createHttpApp(databaseUrl: string, options: { logger?: boo
   const config = app.get<ConfigService<Environment, true>>(ConfigService);
   if (options.logger !== false) app.useLogger(app.get(Logger));
   app.use(requestIdMiddleware);
+  app.use(requestLoggerMiddleware(rootLogger({ level: config.get('LOG_LEVEL', { infer: true }) })));
   useSecurityHeaders(app);
   useCors(app, parseCorsOrigins(config.get('CORS_ORIGINS', { infer: true })));
   app.useBodyParser('json', { limit: REQUEST_BODY_LIMIT_BYTES, strict: true });

@@ -1,52 +1,71 @@
-import type { IncomingMessage } from 'node:http';
-import type { DestinationStream, Level } from 'pino';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type DestinationStream, type Level, type Logger, pino } from 'pino';
 import type { Options } from 'pino-http';
 import { REQUEST_ID_HEADER } from '../common/http/request-id.middleware.js';
 
 const METRICS_ROUTE = '/metrics';
 
 let destinationForTests: DestinationStream | undefined;
+let processLogger: Logger | undefined;
 
 /**
- * Tests only: where pino writes instead of stdout. nestjs-pino builds one pino logger per process (per
+ * Tests only: where pino writes instead of stdout. The service builds one pino logger per process (per
  * jest test file), from the first application's settings, so set this before the first app is created.
  */
 export function setLogDestinationForTests(stream: DestinationStream | undefined): void {
   destinationForTests = stream;
 }
 
-/** A request, as pino-http binds it: the request id its genReqId gave it. */
-type RequestWithId = IncomingMessage & { id?: unknown };
+/**
+ * The process's one pino logger, built from the first application's settings: every line goes through it
+ * (nestjs-pino's own logger for lines outside a request is a child of it with no bindings of its own, see
+ * loggerModuleParams), so there is one destination and one order of lines.
+ */
+export function rootLogger(settings: { level: string }): Logger {
+  processLogger ??= pino(
+    {
+      level: settings.level,
+      // Defence in depth: nothing here logs headers, but a `req` logged by hand elsewhere must not show a key either.
+      redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie'], censor: '[redacted]' },
+      serializers: {
+        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+      },
+    },
+    destinationForTests,
+  );
+  return processLogger;
+}
 
 /**
- * pino-http options for nestjs-pino. pino-http gives every line logged while a request is handled its
- * `requestId` (the X-Request-Id the request-id middleware accepted or made); it does not write the access
- * line itself: RequestObserver does, because pino-http runs as Nest middleware, after the body parser,
- * and would never see a request the parser refuses (413, malformed JSON).
+ * nestjs-pino's settings. Every line logged while a request is handled carries its `requestId` (the
+ * X-Request-Id the request-id middleware accepted or made): nestjs-pino's middleware runs the rest of the
+ * request with `request.log` as the logger of its context, and requestLoggerMiddleware has made that a
+ * child of the root bound to the id.
  *
- * One child logger per request, bound to the request id alone. pino-http binds the request to the child it
- * makes under the `req` attribute key; that key is named `requestId` here and its serializer turns the
- * request into its id, so the child carries `"requestId":"…"` and nothing else. (`quietReqLogger` would bind
- * the same, but through two children, one of them holding the whole request serialized and redacted, on
- * every request: the second child's prototype is the first, a new object each time, which is what made
- * pino-http the largest single cost of a request.) `wrapSerializers: false` keeps pino-http from running
- * pino-std-serializers' request serializer (headers, remote address, …) before this one.
+ * `useExisting` tells nestjs-pino that `request.log` is already there, so it mounts only that middleware and
+ * not pino-http's. That one made a child logger per request too, but with all it sets on every request and
+ * response (two loggers, two lists of them, a start time, a finish listener's closure) it cost 30–40 µs of
+ * CPU per request, garbage collection included (docs/benchmarks.md), for nothing else the service uses: the
+ * access line is RequestObserver's, which also sees the requests the body parser refuses. pino-http still
+ * builds nestjs-pino's logger for lines outside a request; `logger` makes that a child of the root.
  */
-export function pinoHttpOptions(settings: { level: string }): Options {
-  return {
-    level: settings.level,
-    stream: destinationForTests,
-    autoLogging: false,
-    genReqId: (request: IncomingMessage) => String(request.headers[REQUEST_ID_HEADER]),
-    customAttributeKeys: { req: 'requestId' },
-    wrapSerializers: false,
-    // Defence in depth: nothing here logs headers, but a `req` logged by hand elsewhere must not show a key either.
-    redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie'], censor: '[redacted]' },
-    serializers: {
-      // The request bound to each request's child, and a `requestId` logged explicitly (a string) as it is.
-      requestId: (value: unknown) => (typeof value === 'object' && value !== null ? String((value as RequestWithId).id) : value),
-      req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
-    },
+export function loggerModuleParams(settings: { level: string }): { pinoHttp: Options; useExisting: true } {
+  return { pinoHttp: { logger: rootLogger(settings), autoLogging: false, wrapSerializers: false }, useExisting: true };
+}
+
+/** What requestLoggerMiddleware sets on a request: pino-http's names for the same things. */
+type LoggedRequest = IncomingMessage & { id?: string; log?: Logger };
+
+/**
+ * Express middleware, right after the request-id middleware: `request.id` (which the problem filter logs)
+ * and `request.log`, the request's one child logger, bound to its id alone.
+ */
+export function requestLoggerMiddleware(root: Logger): (request: LoggedRequest, response: ServerResponse, next: () => void) => void {
+  return (request, _response, next) => {
+    const id = String(request.headers[REQUEST_ID_HEADER]);
+    request.id = id;
+    request.log = root.child({ requestId: id });
+    next();
   };
 }
 

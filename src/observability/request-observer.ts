@@ -2,10 +2,10 @@ import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nest
 import { ConfigService } from '@nestjs/config';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { PinoLogger } from 'nestjs-pino';
+import type { Logger } from 'pino';
 import { REQUEST_ID_HEADER } from '../common/http/request-id.middleware.js';
 import type { Environment } from '../config/environment.js';
-import { AccessLine, accessLineLevel, accessLineMessage } from './access-log.js';
+import { AccessLine, accessLineLevel, accessLineMessage, rootLogger } from './access-log.js';
 import { routePattern } from './route-pattern.js';
 import { WalletMetrics } from './wallet-metrics.js';
 
@@ -23,6 +23,7 @@ type ObservedRequest = IncomingMessage & { route?: { path?: unknown }; tenantId?
 export class RequestObserver implements OnApplicationBootstrap, OnApplicationShutdown {
   private server?: Server;
   private readonly logRequests: boolean;
+  private readonly logger: Logger;
   private readonly listener = (request: IncomingMessage, response: ServerResponse) => this.observe(request, response);
 
   constructor(
@@ -31,6 +32,7 @@ export class RequestObserver implements OnApplicationBootstrap, OnApplicationShu
     config: ConfigService<Environment, true>,
   ) {
     this.logRequests = config.get('LOG_REQUESTS', { infer: true }) === 'true';
+    this.logger = rootLogger({ level: config.get('LOG_LEVEL', { infer: true }) });
   }
 
   onApplicationBootstrap(): void {
@@ -54,7 +56,7 @@ export class RequestObserver implements OnApplicationBootstrap, OnApplicationShu
   }
 
   private log(request: ObservedRequest, response: ServerResponse, route: string, durationMs: number): void {
-    const logger = PinoLogger.root;
+    const logger = this.logger;
     const line: AccessLine = {
       requestId: String(request.headers[REQUEST_ID_HEADER] ?? ''),
       method: request.method ?? '',
@@ -65,6 +67,6 @@ export class RequestObserver implements OnApplicationBootstrap, OnApplicationShu
       ...(response.writableFinished ? {} : { aborted: true as const }),
     };
     const level = accessLineLevel(line);
-    if (logger?.isLevelEnabled(level)) logger[level](line, accessLineMessage(line));
+    if (logger.isLevelEnabled(level)) logger[level](line, accessLineMessage(line));
   }
 }
