@@ -1,7 +1,16 @@
 /** Command-line and environment options of `npm run bench`. */
 
 /** In the order they run: writes before the history reads they fill; then the floors (no I/O). */
-export const SCENARIO_NAMES = ['transfer_uniform', 'hot_wallet', 'deposits', 'balance_read', 'history_page', 'health_live', 'bare_route'] as const;
+export const SCENARIO_NAMES = [
+  'transfer_uniform',
+  'hot_wallet',
+  'deposits',
+  'balance_read',
+  'history_page',
+  'health_live',
+  'bare_route',
+  'bare_route_fastify',
+] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 export const DEFAULT_SECONDS = 10;
@@ -28,7 +37,8 @@ export const USAGE = `usage: npm run bench -- [options]        (or: node dist/te
   --seconds N            seconds per load run and per pgbench run (default ${DEFAULT_SECONDS}; env BENCH_SECONDS)
   --connections "1 8"    connection counts, space or comma separated (default "${DEFAULT_CONNECTIONS.join(' ')}")
   --scenarios "a b"      any of: ${SCENARIO_NAMES.join(' ')} (default: all)
-                         (bare_route loads a bare NestJS app, dist/test/bench/bare-nest.js: the framework's floor)
+                         (bare_route loads a bare NestJS app, dist/test/bench/bare-nest.js: the framework's floor;
+                         bare_route_fastify the same app on @nestjs/platform-fastify, for comparison)
   --no-sql               skip the raw-SQL limit (../shared/bench/sql-limit.sh)
   --no-vacuum            skip VACUUM (ANALYZE) of the service's tables after seeding and before each scenario
                          (sql-limit.sh does the same for its tables before every pgbench run)

@@ -142,7 +142,7 @@ export function cpuTable(runs: readonly LoadRunResult[], sqlRows: readonly SqlLi
 export function cpuLegend(cores: number): string[] {
   return [
     'svc µs/req: CPU time (user + system, all threads) of the process under load over the run, from /proc/<pid>/stat, ÷ its responses (any status);',
-    '  the service, or for bare_route the bare NestJS app (test/bench/bare-nest.ts).',
+    '  the service, or for bare_route (bare_route_fastify) the bare NestJS app on Express (on Fastify), test/bench/bare-nest.ts.',
     'db µs/req: PostgreSQL\'s CPU over the run ÷ responses: the postmaster\'s utime + stime + cutime + cstime (cutime/cstime hold the',
     '  backends and workers it has reaped) plus utime + stime of its live children; everything the server does, autovacuum and',
     '  checkpoints included. n/a where it cannot be exact: a server on another host, /proc unreadable, a pid from another namespace.',
@@ -230,7 +230,7 @@ export function markdownReport(environment: Environment, runs: readonly LoadRunR
     renderMarkdown(resultTable(runs, sqlRows)),
     '',
     '- **req/s**: 2xx responses per second. **p50/p99**: latency of every response, in ms. **RSS**: peak resident memory of',
-    '  the service process during the run (sampled every 100 ms; for bare_route, of the bare app). **svc CPU**: CPU time of that process over the run, in %',
+    '  the service process during the run (sampled every 100 ms; for bare_route and bare_route_fastify, of the bare app). **svc CPU**: CPU time of that process over the run, in %',
     '  of one core (Node serves on one thread; near 100 % means the service itself is the bottleneck). **÷ SQL**: service req/s divided by pgbench tps of the',
     '  matching script at the same number of clients (one client = one connection), e.g. 0.40 = 40 % of the raw-SQL limit.',
     ...ratioLegend(scenarios).map((line) => `- ${line}`),

@@ -6,7 +6,8 @@
  *   3. Seeding through the API: 1,000 funded EUR wallets and one merchant wallet.
  *   4. autocannon runs, one scenario × connection count at a time, peak RSS of the child sampled throughout, and the
  *      CPU split per request (cpu.ts): the process under load, PostgreSQL, this load generator, the rest of the machine.
- *      bare_route loads a bare NestJS app (bare-nest.ts, its own child process), the framework's floor.
+ *      bare_route loads a bare NestJS app (bare-nest.ts, its own child process), the framework's floor;
+ *      bare_route_fastify the same app on @nestjs/platform-fastify, the floor of that adapter.
  *   5. The service is stopped, then ../shared/bench/sql-limit.sh (pgbench) runs on the same server; PostgreSQL's CPU
  *      is read at each result line it prints, for its CPU per transaction.
  *   6. The tables, with service ÷ SQL and service ÷ bare ratios; with --write also docs/benchmarks.md.
@@ -55,7 +56,7 @@ const SETTLE_MS = 1_000;
 const KEPT_SECTION_MARKER = '<!-- written by hand below: kept when --write rewrites the tables above -->';
 const PRODUCTION_NODE_ARGS = '--max-old-space-size=192';
 const API_KEY_NAME = 'bench';
-/** The framework's floor (scenario bare_route), from the build. */
+/** The framework's floor (scenarios bare_route and bare_route_fastify), from the build. */
 const BARE_ENTRY = join('dist', 'test', 'bench', 'bare-nest.js');
 
 const log = (line = '') => process.stdout.write(`${line}\n`);
@@ -73,7 +74,7 @@ function projectRoot(): string {
 interface Resources {
   database?: BenchDatabase;
   service?: ServiceProcess;
-  /** The bare NestJS app, while bare_route runs. */
+  /** The bare NestJS app, while bare_route or bare_route_fastify runs. */
   bare?: ServiceProcess;
   abort: AbortController;
   /** Set by the first cleanUp; later callers wait for the same one. */
@@ -95,7 +96,7 @@ async function main(options: BenchOptions, resources: Resources): Promise<void> 
 
   // Fail before the long part, not after it.
   if (options.scenarios.some((name) => SCENARIOS[name].target === 'bare') && !existsSync(join(root, BARE_ENTRY))) {
-    throw new Error(`${join(root, BARE_ENTRY)} is missing (scenario bare_route): run \`npm run build\` first`);
+    throw new Error(`${join(root, BARE_ENTRY)} is missing (scenarios bare_route, bare_route_fastify): run \`npm run build\` first`);
   }
 
   // 1. PostgreSQL
@@ -162,16 +163,25 @@ async function main(options: BenchOptions, resources: Resources): Promise<void> 
     `${'scenario'.padEnd(17)} ${'conns'.padStart(5)} ${'req/s'.padStart(7)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'max ms'.padStart(7)} ${'non-2xx'.padStart(7)} ${'err/t-o'.padStart(7)} ${'RSS MB'.padStart(6)} ${'CPU'.padStart(5)}` +
       ` ${'svc µs'.padStart(6)} ${'db µs'.padStart(6)} ${'gen µs'.padStart(6)} ${'oth µs'.padStart(6)}`,
   );
-  let bareColdStartMs: number | null = null;
+  const bareColdStartMs = new Map<string, number>();
   for (const name of options.scenarios) {
     const scenario = SCENARIOS[name];
     let target = service;
     if (scenario.target === 'bare') {
       const barePort = await freePort();
-      log(`starting node ${nodeArgs.length > 0 ? `${nodeArgs.join(' ')} ` : ''}${BARE_ENTRY} on 127.0.0.1:${barePort} (a bare NestJS app: the framework's floor) …`);
-      const bare = await startNodeProcess({ root, entry: BARE_ENTRY, name: 'the bare NestJS app', port: barePort, readyPath: '/bare', nodeArgs });
+      const adapter = scenario.bareAdapter ?? 'express';
+      log(`starting BARE_ADAPTER=${adapter} node ${nodeArgs.length > 0 ? `${nodeArgs.join(' ')} ` : ''}${BARE_ENTRY} on 127.0.0.1:${barePort} (a bare NestJS app: the framework's floor) …`);
+      const bare = await startNodeProcess({
+        root,
+        entry: BARE_ENTRY,
+        name: 'the bare NestJS app',
+        port: barePort,
+        readyPath: '/bare',
+        nodeArgs,
+        env: { BARE_ADAPTER: adapter },
+      });
       resources.bare = bare;
-      bareColdStartMs = bare.coldStartMs;
+      bareColdStartMs.set(adapter, bare.coldStartMs);
       log(`ready after ${bare.coldStartMs.toFixed(0)} ms; RSS ${formatMb(readRssBytes(bare.pid))} MB`);
       target = bare;
     }
@@ -293,9 +303,10 @@ async function main(options: BenchOptions, resources: Resources): Promise<void> 
       ? `**Data**: ${WALLET_COUNT} ${CURRENCY} wallets seeded through the API, each funded with ${FUND_MINOR} minor units, plus one merchant wallet; transfers and deposits move 1–100 minor units. Seeding took ${(seeded.seedMs / 1000).toFixed(1)} s. pgbench uses its own 10,000 wallets in schema \`sqllimit\`.`
       : '**Data**: none seeded (no chosen scenario uses wallets). pgbench uses its own 10,000 wallets in schema `sqllimit`.',
     `**Service**: \`node dist/src/main.js\`, NODE_ENV=production, LOG_LEVEL=warn, LOG_REQUESTS=false, DB_POOL_SIZE=${process.env.DB_POOL_SIZE ?? '10 (default)'}. Cold start to ready: ${service.coldStartMs.toFixed(0)} ms. RSS idle after start ${formatMb(idleRssBytes)} MB, peak under load ${formatMb(peakRssBytes)} MB. SIGTERM to exit: ${stopped.stopMs.toFixed(0)} ms.`,
-    ...(bareColdStartMs !== null
-      ? [`**Floor**: bare_route runs \`node ${BARE_ENTRY}\` (test/bench/bare-nest.ts: NestJS ${nestVersion(root)} on platform-express, one route, no middleware) with the same node flags, as its own process; cold start ${bareColdStartMs.toFixed(0)} ms. The service idles meanwhile.`]
-      : []),
+    ...[...bareColdStartMs].map(
+      ([adapter, coldStartMs]) =>
+        `**Floor**: ${adapter === 'express' ? 'bare_route' : `bare_route_${adapter}`} runs \`BARE_ADAPTER=${adapter} node ${BARE_ENTRY}\` (test/bench/bare-nest.ts: NestJS ${nestVersion(root)} on platform-${adapter}, one route, no middleware) with the same node flags, as its own process; cold start ${coldStartMs.toFixed(0)} ms. The service idles meanwhile.`,
+    ),
     `**CPU**: ${postgresCpu ? `PostgreSQL's measured from /proc (${postgresCpuWhy} and its children)` : `PostgreSQL's n/a (${postgresCpuWhy})`}; the service's from /proc/<pid>/stat; the load generator's from process.cpuUsage(); the machine's busy time from /proc/stat.`,
     '**Sharing**: the load generator, the service and PostgreSQL (and later pgbench) all run on this machine and share its cores.',
   ];

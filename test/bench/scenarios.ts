@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { ScenarioName } from './options.js';
 
+/** The HTTP adapter of the bare NestJS app (test/bench/bare-nest.ts, its BARE_ADAPTER). */
+export type BareAdapter = 'express' | 'fastify';
+
 /** The pgbench scripts of ../shared/bench (run by sql-limit.sh). */
 export const SQL_SCENARIOS = [
   'transfer_uniform',
@@ -36,6 +39,8 @@ export interface Scenario {
   sql: { oneStatement?: SqlScenarioName; multiRoundTrip?: SqlScenarioName };
   /** Which process answers: the service, or the bare NestJS app of bare-nest.ts (the framework's floor). */
   target: 'service' | 'bare';
+  /** For target 'bare': the HTTP adapter the bare app runs on (its BARE_ADAPTER). */
+  bareAdapter?: BareAdapter;
   /** Needs the seeded wallets (the floors do not). */
   usesWallets: boolean;
   /** A fresh request each call: random wallets, random amounts, a new Idempotency-Key per POST. */
@@ -131,6 +136,19 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     summary: 'GET /bare of a bare NestJS app on platform-express (test/bench/bare-nest.ts, no middleware): the framework\'s floor',
     sql: {},
     target: 'bare',
+    bareAdapter: 'express',
+    usesWallets: false,
+    nextRequest() {
+      return { method: 'GET', path: '/bare' };
+    },
+  },
+  bare_route_fastify: {
+    name: 'bare_route_fastify',
+    summary:
+      'GET /bare of the same bare NestJS app on @nestjs/platform-fastify (BARE_ADAPTER=fastify): what that adapter\'s floor would be; the service runs on Express',
+    sql: {},
+    target: 'bare',
+    bareAdapter: 'fastify',
     usesWallets: false,
     nextRequest() {
       return { method: 'GET', path: '/bare' };
