@@ -10,7 +10,8 @@ import { REQUEST_BODY_LIMIT_BYTES } from './common/http/body-limit.js';
 import { requestIdMiddleware } from './common/http/request-id.middleware.js';
 import { parseCorsOrigins, useCors, useSecurityHeaders } from './common/http/security-headers.js';
 import { createValidationPipe } from './common/validation/validation-pipe.js';
-import type { Environment } from './config/environment.js';
+import { rateLimitSettings, type RateLimitSettings } from './common/rate-limit/rate-limit-settings.js';
+import { trustProxySetting, type Environment } from './config/environment.js';
 import { requestLoggerMiddleware, rootLogger } from './observability/access-log.js';
 import { createOpenApiDocument } from './openapi/openapi-document.js';
 
@@ -33,9 +34,19 @@ export async function createHttpApp(databaseUrl: string, options: { logger?: boo
   app.useBodyParser('json', { limit: REQUEST_BODY_LIMIT_BYTES, strict: true });
   app.set('x-powered-by', false);
   app.set('etag', false);
+  // req.ip, which the failed-authentication bound counts by: the TCP peer unless TRUST_PROXY names the proxies to believe.
+  app.set('trust proxy', trustProxySetting(config.get('TRUST_PROXY', { infer: true })));
   app.useGlobalPipes(createValidationPipe());
   boundRequestReceipt(app.getHttpServer() as Server, config.get('REQUEST_TIMEOUT_MS', { infer: true }));
-  setUpOpenApi(app, config.get('RATE_LIMIT_REQUESTS', { infer: true }) > 0);
+  setUpOpenApi(
+    app,
+    rateLimitSettings({
+      RATE_LIMIT_REQUESTS: config.get('RATE_LIMIT_REQUESTS', { infer: true }),
+      RATE_LIMIT_WINDOW_MS: config.get('RATE_LIMIT_WINDOW_MS', { infer: true }),
+      RATE_LIMIT_AUTH_FAILURES: config.get('RATE_LIMIT_AUTH_FAILURES', { infer: true }),
+      RATE_LIMIT_AUTH_WINDOW_MS: config.get('RATE_LIMIT_AUTH_WINDOW_MS', { infer: true }),
+    }),
+  );
   return app;
 }
 
@@ -49,7 +60,8 @@ function boundRequestReceipt(server: Server, timeoutMs: number): void {
   server.headersTimeout = Math.min(server.headersTimeout, timeoutMs);
 }
 
-function setUpOpenApi(app: INestApplication, rateLimited: boolean): void {
-  const document = createOpenApiDocument(app, { rateLimited });
+/** Serves the document with the rate limits in force, so that /docs-json says what this process does. */
+function setUpOpenApi(app: INestApplication, rateLimits: RateLimitSettings): void {
+  const document = createOpenApiDocument(app, { rateLimits });
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', swaggerOptions: { persistAuthorization: true } });
 }

@@ -1186,7 +1186,14 @@ export interface components {
     responses: never;
     parameters: never;
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description The quota this answer counts against (draft-ietf-httpapi-ratelimit-headers): "api-key" (requests of the API key) once the key was accepted, "failed-auth" (failed authentications of the client address) on a 401 and on the 429 that follows them; q is the quota, w the window in seconds. Absent where a limit is off, and on answers given before the key is read: a body that is not JSON (400), too large (413) or not UTF-8 (415). */
+        "RateLimit-Policy": string;
+        /** @description What is left of the quota named in RateLimit-Policy: r units remain in the current window, which ends in t seconds. Sent with RateLimit-Policy, on the same answers. */
+        RateLimit: string;
+        /** @description Seconds until the window that refused this call ends; a retry before then is refused again. */
+        "Retry-After": number;
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
@@ -1205,6 +1212,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1214,6 +1223,8 @@ export interface operations {
             /** @description VALIDATION_FAILED: malformed JSON, wrong types, unknown fields, bad amount, currency or id */
             400: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1223,6 +1234,8 @@ export interface operations {
             /** @description UNAUTHORIZED: no or wrong API key */
             401: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1232,6 +1245,20 @@ export interface operations {
             /** @description FORBIDDEN: the API key lacks the scope this call needs (GET: wallets:read, writes: wallets:write, /v1/admin: admin) */
             403: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: the API key has made its 1000 requests of the current window (1 s), or the client address has had 100 failed authentications in its current window (60 s); nothing was done (no money moved, no Idempotency-Key claimed): retry after Retry-After */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1267,6 +1294,8 @@ export interface operations {
         responses: {
             201: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1276,6 +1305,8 @@ export interface operations {
             /** @description VALIDATION_FAILED: malformed JSON, wrong types, unknown fields, bad amount, currency or id */
             400: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1285,6 +1316,8 @@ export interface operations {
             /** @description UNAUTHORIZED: no or wrong API key */
             401: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1294,6 +1327,8 @@ export interface operations {
             /** @description FORBIDDEN: the API key lacks the scope this call needs (GET: wallets:read, writes: wallets:write, /v1/admin: admin) */
             403: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1303,6 +1338,8 @@ export interface operations {
             /** @description WALLET_ALREADY_EXISTS, HOLD_NOT_ACTIVE or IDEMPOTENCY_IN_PROGRESS */
             409: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1312,6 +1349,8 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 64 KiB */
             413: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1321,6 +1360,8 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: the body is not UTF-8 JSON */
             415: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1330,6 +1371,20 @@ export interface operations {
             /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE or IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: the API key has made its 1000 requests of the current window (1 s), or the client address has had 100 failed authentications in its current window (60 s); nothing was done (no money moved, no Idempotency-Key claimed): retry after Retry-After */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1360,6 +1415,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1369,6 +1426,8 @@ export interface operations {
             /** @description VALIDATION_FAILED: malformed JSON, wrong types, unknown fields, bad amount, currency or id */
             400: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1378,6 +1437,8 @@ export interface operations {
             /** @description UNAUTHORIZED: no or wrong API key */
             401: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1387,6 +1448,8 @@ export interface operations {
             /** @description FORBIDDEN: the API key lacks the scope this call needs (GET: wallets:read, writes: wallets:write, /v1/admin: admin) */
             403: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1396,6 +1459,20 @@ export interface operations {
             /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND or HOLD_NOT_FOUND */
             404: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: the API key has made its 1000 requests of the current window (1 s), or the client address has had 100 failed authentications in its current window (60 s); nothing was done (no money moved, no Idempotency-Key claimed): retry after Retry-After */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1430,6 +1507,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1439,6 +1518,8 @@ export interface operations {
             /** @description VALIDATION_FAILED: malformed JSON, wrong types, unknown fields, bad amount, currency or id */
             400: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1448,6 +1529,8 @@ export interface operations {
             /** @description UNAUTHORIZED: no or wrong API key */
             401: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1457,6 +1540,8 @@ export interface operations {
             /** @description FORBIDDEN: the API key lacks the scope this call needs (GET: wallets:read, writes: wallets:write, /v1/admin: admin) */
             403: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1466,6 +1551,8 @@ export interface operations {
             /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND or HOLD_NOT_FOUND */
             404: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1475,6 +1562,8 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 64 KiB */
             413: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1484,6 +1573,8 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: the body is not UTF-8 JSON */
             415: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1493,6 +1584,20 @@ export interface operations {
             /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE or IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: the API key has made its 1000 requests of the current window (1 s), or the client address has had 100 failed authentications in its current window (60 s); nothing was done (no money moved, no Idempotency-Key claimed): retry after Retry-After */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1529,6 +1634,8 @@ export interface operations {
             /** @description The statement, as JSON or (Accept: text/csv) as a streamed CSV attachment */
             200: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1546,6 +1653,8 @@ export interface operations {
             /** @description VALIDATION_FAILED: malformed JSON, wrong types, unknown fields, bad amount, currency or id */
             400: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1555,6 +1664,8 @@ export interface operations {
             /** @description UNAUTHORIZED: no or wrong API key */
             401: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1564,6 +1675,8 @@ export interface operations {
             /** @description FORBIDDEN: the API key lacks the scope this call needs (GET: wallets:read, writes: wallets:write, /v1/admin: admin) */
             403: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1573,6 +1686,20 @@ export interface operations {
             /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND or HOLD_NOT_FOUND */
             404: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: the API key has made its 1000 requests of the current window (1 s), or the client address has had 100 failed authentications in its current window (60 s); nothing was done (no money moved, no Idempotency-Key claimed): retry after Retry-After */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1606,6 +1733,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1615,6 +1744,8 @@ export interface operations {
             /** @description VALIDATION_FAILED: malformed JSON, wrong types, unknown fields, bad amount, currency or id */
             400: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1624,6 +1755,8 @@ export interface operations {
             /** @description UNAUTHORIZED: no or wrong API key */
             401: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1633,6 +1766,8 @@ export interface operations {
             /** @description FORBIDDEN: the API key lacks the scope this call needs (GET: wallets:read, writes: wallets:write, /v1/admin: admin) */
             403: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1642,6 +1777,20 @@ export interface operations {
             /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND or HOLD_NOT_FOUND */
             404: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: the API key has made its 1000 requests of the current window (1 s), or the client address has had 100 failed authentications in its current window (60 s); nothing was done (no money moved, no Idempotency-Key claimed): retry after Retry-After */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1679,6 +1828,8 @@ export interface operations {
                 headers: {
                     /** @description attachment; filename="monthly-report-2026-11-EUR.csv" */
                     "Content-Disposition"?: string;
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1701,6 +1852,8 @@ export interface operations {
             /** @description VALIDATION_FAILED: malformed JSON, wrong types, unknown fields, bad amount, currency or id */
             400: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1710,6 +1863,8 @@ export interface operations {
             /** @description UNAUTHORIZED: no or wrong API key */
             401: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1719,6 +1874,20 @@ export interface operations {
             /** @description FORBIDDEN: the API key lacks the scope this call needs (GET: wallets:read, writes: wallets:write, /v1/admin: admin) */
             403: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: the API key has made its 1000 requests of the current window (1 s), or the client address has had 100 failed authentications in its current window (60 s); nothing was done (no money moved, no Idempotency-Key claimed): retry after Retry-After */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1838,6 +2007,8 @@ export interface operations {
         responses: {
             201: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1847,6 +2018,8 @@ export interface operations {
             /** @description VALIDATION_FAILED: malformed JSON, wrong types, unknown fields, bad amount, currency or id */
             400: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1856,6 +2029,8 @@ export interface operations {
             /** @description UNAUTHORIZED: no or wrong API key */
             401: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1865,6 +2040,8 @@ export interface operations {
             /** @description FORBIDDEN: the API key lacks the scope this call needs (GET: wallets:read, writes: wallets:write, /v1/admin: admin) */
             403: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1874,6 +2051,8 @@ export interface operations {
             /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND or HOLD_NOT_FOUND */
             404: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1883,6 +2062,8 @@ export interface operations {
             /** @description WALLET_ALREADY_EXISTS, HOLD_NOT_ACTIVE or IDEMPOTENCY_IN_PROGRESS */
             409: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1892,6 +2073,8 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 64 KiB */
             413: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1901,6 +2084,8 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: the body is not UTF-8 JSON */
             415: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1910,6 +2095,20 @@ export interface operations {
             /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE or IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: the API key has made its 1000 requests of the current window (1 s), or the client address has had 100 failed authentications in its current window (60 s); nothing was done (no money moved, no Idempotency-Key claimed): retry after Retry-After */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1947,6 +2146,8 @@ export interface operations {
         responses: {
             201: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1956,6 +2157,8 @@ export interface operations {
             /** @description VALIDATION_FAILED: malformed JSON, wrong types, unknown fields, bad amount, currency or id */
             400: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1965,6 +2168,8 @@ export interface operations {
             /** @description UNAUTHORIZED: no or wrong API key */
             401: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1974,6 +2179,8 @@ export interface operations {
             /** @description FORBIDDEN: the API key lacks the scope this call needs (GET: wallets:read, writes: wallets:write, /v1/admin: admin) */
             403: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1983,6 +2190,8 @@ export interface operations {
             /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND or HOLD_NOT_FOUND */
             404: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1992,6 +2201,8 @@ export interface operations {
             /** @description WALLET_ALREADY_EXISTS, HOLD_NOT_ACTIVE or IDEMPOTENCY_IN_PROGRESS */
             409: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2001,6 +2212,8 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 64 KiB */
             413: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2010,6 +2223,8 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: the body is not UTF-8 JSON */
             415: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2019,6 +2234,20 @@ export interface operations {
             /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE or IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: the API key has made its 1000 requests of the current window (1 s), or the client address has had 100 failed authentications in its current window (60 s); nothing was done (no money moved, no Idempotency-Key claimed): retry after Retry-After */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2054,6 +2283,8 @@ export interface operations {
         responses: {
             201: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2063,6 +2294,8 @@ export interface operations {
             /** @description VALIDATION_FAILED: malformed JSON, wrong types, unknown fields, bad amount, currency or id */
             400: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2072,6 +2305,8 @@ export interface operations {
             /** @description UNAUTHORIZED: no or wrong API key */
             401: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2081,6 +2316,8 @@ export interface operations {
             /** @description FORBIDDEN: the API key lacks the scope this call needs (GET: wallets:read, writes: wallets:write, /v1/admin: admin) */
             403: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2090,6 +2327,8 @@ export interface operations {
             /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND or HOLD_NOT_FOUND */
             404: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2099,6 +2338,8 @@ export interface operations {
             /** @description WALLET_ALREADY_EXISTS, HOLD_NOT_ACTIVE or IDEMPOTENCY_IN_PROGRESS */
             409: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2108,6 +2349,8 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 64 KiB */
             413: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2117,6 +2360,8 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: the body is not UTF-8 JSON */
             415: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2126,6 +2371,20 @@ export interface operations {
             /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE or IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: the API key has made its 1000 requests of the current window (1 s), or the client address has had 100 failed authentications in its current window (60 s); nothing was done (no money moved, no Idempotency-Key claimed): retry after Retry-After */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2163,6 +2422,8 @@ export interface operations {
         responses: {
             201: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2172,6 +2433,8 @@ export interface operations {
             /** @description VALIDATION_FAILED: malformed JSON, wrong types, unknown fields, bad amount, currency or id */
             400: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2181,6 +2444,8 @@ export interface operations {
             /** @description UNAUTHORIZED: no or wrong API key */
             401: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2190,6 +2455,8 @@ export interface operations {
             /** @description FORBIDDEN: the API key lacks the scope this call needs (GET: wallets:read, writes: wallets:write, /v1/admin: admin) */
             403: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2199,6 +2466,8 @@ export interface operations {
             /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND or HOLD_NOT_FOUND */
             404: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2208,6 +2477,8 @@ export interface operations {
             /** @description WALLET_ALREADY_EXISTS, HOLD_NOT_ACTIVE or IDEMPOTENCY_IN_PROGRESS */
             409: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2217,6 +2488,8 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 64 KiB */
             413: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2226,6 +2499,8 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: the body is not UTF-8 JSON */
             415: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2235,6 +2510,20 @@ export interface operations {
             /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE or IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: the API key has made its 1000 requests of the current window (1 s), or the client address has had 100 failed authentications in its current window (60 s); nothing was done (no money moved, no Idempotency-Key claimed): retry after Retry-After */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2265,6 +2554,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2274,6 +2565,8 @@ export interface operations {
             /** @description VALIDATION_FAILED: malformed JSON, wrong types, unknown fields, bad amount, currency or id */
             400: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2283,6 +2576,8 @@ export interface operations {
             /** @description UNAUTHORIZED: no or wrong API key */
             401: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2292,6 +2587,8 @@ export interface operations {
             /** @description FORBIDDEN: the API key lacks the scope this call needs (GET: wallets:read, writes: wallets:write, /v1/admin: admin) */
             403: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2301,6 +2598,20 @@ export interface operations {
             /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND or HOLD_NOT_FOUND */
             404: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: the API key has made its 1000 requests of the current window (1 s), or the client address has had 100 failed authentications in its current window (60 s); nothing was done (no money moved, no Idempotency-Key claimed): retry after Retry-After */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2342,6 +2653,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2351,6 +2664,8 @@ export interface operations {
             /** @description VALIDATION_FAILED: malformed JSON, wrong types, unknown fields, bad amount, currency or id */
             400: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2360,6 +2675,8 @@ export interface operations {
             /** @description UNAUTHORIZED: no or wrong API key */
             401: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2369,6 +2686,8 @@ export interface operations {
             /** @description FORBIDDEN: the API key lacks the scope this call needs (GET: wallets:read, writes: wallets:write, /v1/admin: admin) */
             403: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2378,6 +2697,20 @@ export interface operations {
             /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND or HOLD_NOT_FOUND */
             404: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: the API key has made its 1000 requests of the current window (1 s), or the client address has had 100 failed authentications in its current window (60 s); nothing was done (no money moved, no Idempotency-Key claimed): retry after Retry-After */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2413,6 +2746,8 @@ export interface operations {
         responses: {
             201: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2422,6 +2757,8 @@ export interface operations {
             /** @description VALIDATION_FAILED: malformed JSON, wrong types, unknown fields, bad amount, currency or id */
             400: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2431,6 +2768,8 @@ export interface operations {
             /** @description UNAUTHORIZED: no or wrong API key */
             401: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2440,6 +2779,8 @@ export interface operations {
             /** @description FORBIDDEN: the API key lacks the scope this call needs (GET: wallets:read, writes: wallets:write, /v1/admin: admin) */
             403: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2449,6 +2790,8 @@ export interface operations {
             /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND or HOLD_NOT_FOUND */
             404: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2458,6 +2801,8 @@ export interface operations {
             /** @description WALLET_ALREADY_EXISTS, HOLD_NOT_ACTIVE or IDEMPOTENCY_IN_PROGRESS */
             409: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2467,6 +2812,8 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 64 KiB */
             413: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2476,6 +2823,8 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: the body is not UTF-8 JSON */
             415: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2485,6 +2834,20 @@ export interface operations {
             /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE or IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: the API key has made its 1000 requests of the current window (1 s), or the client address has had 100 failed authentications in its current window (60 s); nothing was done (no money moved, no Idempotency-Key claimed): retry after Retry-After */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2515,6 +2878,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2524,6 +2889,8 @@ export interface operations {
             /** @description VALIDATION_FAILED: malformed JSON, wrong types, unknown fields, bad amount, currency or id */
             400: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2533,6 +2900,8 @@ export interface operations {
             /** @description UNAUTHORIZED: no or wrong API key */
             401: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2542,6 +2911,8 @@ export interface operations {
             /** @description FORBIDDEN: the API key lacks the scope this call needs (GET: wallets:read, writes: wallets:write, /v1/admin: admin) */
             403: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2551,6 +2922,20 @@ export interface operations {
             /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND or HOLD_NOT_FOUND */
             404: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: the API key has made its 1000 requests of the current window (1 s), or the client address has had 100 failed authentications in its current window (60 s); nothing was done (no money moved, no Idempotency-Key claimed): retry after Retry-After */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2587,6 +2972,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2596,6 +2983,8 @@ export interface operations {
             /** @description VALIDATION_FAILED: malformed JSON, wrong types, unknown fields, bad amount, currency or id */
             400: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2605,6 +2994,8 @@ export interface operations {
             /** @description UNAUTHORIZED: no or wrong API key */
             401: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2614,6 +3005,8 @@ export interface operations {
             /** @description FORBIDDEN: the API key lacks the scope this call needs (GET: wallets:read, writes: wallets:write, /v1/admin: admin) */
             403: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2623,6 +3016,20 @@ export interface operations {
             /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND or HOLD_NOT_FOUND */
             404: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: the API key has made its 1000 requests of the current window (1 s), or the client address has had 100 failed authentications in its current window (60 s); nothing was done (no money moved, no Idempotency-Key claimed): retry after Retry-After */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2660,6 +3067,8 @@ export interface operations {
         responses: {
             201: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2669,6 +3078,8 @@ export interface operations {
             /** @description VALIDATION_FAILED: malformed JSON, wrong types, unknown fields, bad amount, currency or id */
             400: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2678,6 +3089,8 @@ export interface operations {
             /** @description UNAUTHORIZED: no or wrong API key */
             401: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2687,6 +3100,8 @@ export interface operations {
             /** @description FORBIDDEN: the API key lacks the scope this call needs (GET: wallets:read, writes: wallets:write, /v1/admin: admin) */
             403: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2696,6 +3111,8 @@ export interface operations {
             /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND or HOLD_NOT_FOUND */
             404: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2705,6 +3122,8 @@ export interface operations {
             /** @description WALLET_ALREADY_EXISTS, HOLD_NOT_ACTIVE or IDEMPOTENCY_IN_PROGRESS */
             409: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2714,6 +3133,8 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 64 KiB */
             413: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2723,6 +3144,8 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: the body is not UTF-8 JSON */
             415: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2732,6 +3155,20 @@ export interface operations {
             /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE or IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: the API key has made its 1000 requests of the current window (1 s), or the client address has had 100 failed authentications in its current window (60 s); nothing was done (no money moved, no Idempotency-Key claimed): retry after Retry-After */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2770,6 +3207,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2779,6 +3218,8 @@ export interface operations {
             /** @description VALIDATION_FAILED: malformed JSON, wrong types, unknown fields, bad amount, currency or id */
             400: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2788,6 +3229,8 @@ export interface operations {
             /** @description UNAUTHORIZED: no or wrong API key */
             401: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2797,6 +3240,8 @@ export interface operations {
             /** @description FORBIDDEN: the API key lacks the scope this call needs (GET: wallets:read, writes: wallets:write, /v1/admin: admin) */
             403: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2806,6 +3251,8 @@ export interface operations {
             /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND or HOLD_NOT_FOUND */
             404: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2815,6 +3262,8 @@ export interface operations {
             /** @description WALLET_ALREADY_EXISTS, HOLD_NOT_ACTIVE or IDEMPOTENCY_IN_PROGRESS */
             409: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2824,6 +3273,8 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 64 KiB */
             413: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2833,6 +3284,8 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: the body is not UTF-8 JSON */
             415: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2842,6 +3295,20 @@ export interface operations {
             /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE or IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: the API key has made its 1000 requests of the current window (1 s), or the client address has had 100 failed authentications in its current window (60 s); nothing was done (no money moved, no Idempotency-Key claimed): retry after Retry-After */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2877,6 +3344,8 @@ export interface operations {
         responses: {
             201: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2886,6 +3355,8 @@ export interface operations {
             /** @description VALIDATION_FAILED: malformed JSON, wrong types, unknown fields, bad amount, currency or id */
             400: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2895,6 +3366,8 @@ export interface operations {
             /** @description UNAUTHORIZED: no or wrong API key */
             401: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2904,6 +3377,8 @@ export interface operations {
             /** @description FORBIDDEN: the API key lacks the scope this call needs (GET: wallets:read, writes: wallets:write, /v1/admin: admin) */
             403: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2913,6 +3388,8 @@ export interface operations {
             /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND or HOLD_NOT_FOUND */
             404: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2922,6 +3399,8 @@ export interface operations {
             /** @description WALLET_ALREADY_EXISTS, HOLD_NOT_ACTIVE or IDEMPOTENCY_IN_PROGRESS */
             409: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2931,6 +3410,8 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 64 KiB */
             413: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2940,6 +3421,8 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: the body is not UTF-8 JSON */
             415: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2949,6 +3432,20 @@ export interface operations {
             /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE or IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: the API key has made its 1000 requests of the current window (1 s), or the client address has had 100 failed authentications in its current window (60 s); nothing was done (no money moved, no Idempotency-Key claimed): retry after Retry-After */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2978,6 +3475,8 @@ export interface operations {
             /** @description The report; ok: false when any check found drift */
             200: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2987,6 +3486,8 @@ export interface operations {
             /** @description UNAUTHORIZED: no or wrong API key */
             401: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2996,6 +3497,20 @@ export interface operations {
             /** @description FORBIDDEN: the API key lacks the scope this call needs (GET: wallets:read, writes: wallets:write, /v1/admin: admin) */
             403: {
                 headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: the API key has made its 1000 requests of the current window (1 s), or the client address has had 100 failed authentications in its current window (60 s); nothing was done (no money moved, no Idempotency-Key claimed): retry after Retry-After */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
                     [name: string]: unknown;
                 };
                 content: {

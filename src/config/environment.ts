@@ -1,8 +1,26 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+import { IsDivisibleBy, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, ValidateBy, validateSync } from 'class-validator';
+import { isIP } from 'node:net';
 
 const SCOPE_PATTERN = '(wallets:read|wallets:write|admin)';
 const API_KEY_ENTRY = `[A-Za-z0-9_.-]{1,64}:[^,:\\s]{8,256}(:[A-Za-z0-9_.-]{1,64}:${SCOPE_PATTERN}(\\|${SCOPE_PATTERN})*)?`;
+
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** true, false, a hop count, or a comma-separated list of addresses, subnets (address/bits) and proxy-addr's names. */
+function isTrustProxy(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  const trimmed = value.trim();
+  if (/^(true|false|\d{1,2})$/.test(trimmed)) return true;
+  return trimmed.split(',').every((entry) => {
+    const [address, bits, extra] = entry.trim().split('/');
+    if (extra !== undefined) return false;
+    if (PROXY_NAMES.includes(address)) return bits === undefined;
+    const family = isIP(address);
+    if (family === 0) return false;
+    return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+  });
+}
 
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
 
@@ -89,14 +107,42 @@ export class Environment {
   METRICS_TOKEN?: string;
 
   /**
-   * Rate limit per API key: at most this many /v1 requests in any RATE_LIMIT_WINDOW_MS (a sliding window,
-   * per process); more answer 429 RATE_LIMITED with Retry-After. 0 (the default) turns limiting off.
+   * Rate limit per API key, on by default: at most this many /v1 requests per key in each RATE_LIMIT_WINDOW_MS
+   * (a fixed window that opens with the key's first request), counted in each process; more answer 429
+   * RATE_LIMITED with Retry-After. 0 turns it off. The default, 1,000 per second, is several times what a
+   * busy shop's backend sends and about a third of what one process serves on two cores: a runaway client
+   * cannot take a whole replica from the other keys, and nobody integrating normally meets it (README: sizing).
    */
-  @Transform(toInt) @IsInt() @Min(0) @Max(10_000)
-  RATE_LIMIT_REQUESTS = 0;
+  @Transform(toInt) @IsInt() @Min(0) @Max(1_000_000)
+  RATE_LIMIT_REQUESTS = 1_000;
 
-  @Transform(toInt) @IsInt() @Min(100) @Max(3_600_000)
+  /** Whole seconds, as the RateLimit-Policy header states windows in seconds. */
+  @Transform(toInt) @IsInt() @Min(1_000) @Max(3_600_000) @IsDivisibleBy(1_000, { message: 'RATE_LIMIT_WINDOW_MS must be a whole number of seconds (a multiple of 1000)' })
   RATE_LIMIT_WINDOW_MS = 1_000;
+
+  /**
+   * Failed authentication bounded per client address: after this many 401s (no key, a malformed or unknown
+   * one) from one address in RATE_LIMIT_AUTH_WINDOW_MS, every further request from it answers 429
+   * RATE_LIMITED with Retry-After until the window ends, before any key is compared. 0 turns it off. The
+   * address is Express's req.ip, so behind a proxy set TRUST_PROXY; IPv6 addresses count per /64.
+   */
+  @Transform(toInt) @IsInt() @Min(0) @Max(1_000_000)
+  RATE_LIMIT_AUTH_FAILURES = 100;
+
+  @Transform(toInt) @IsInt() @Min(1_000) @Max(3_600_000) @IsDivisibleBy(1_000, { message: 'RATE_LIMIT_AUTH_WINDOW_MS must be a whole number of seconds (a multiple of 1000)' })
+  RATE_LIMIT_AUTH_WINDOW_MS = 60_000;
+
+  /**
+   * Which proxies in front of the service to believe about the client's address (X-Forwarded-For), as
+   * Express's `trust proxy`: false (the default: the TCP peer is the client), a number of proxy hops, or a
+   * comma-separated list of proxy addresses or subnets (`10.0.0.0/8`, `loopback`, `uniquelocal`). Only the
+   * failed-authentication bound reads the client's address. `true` believes any X-Forwarded-For: only behind
+   * a proxy that overwrites it.
+   */
+  @ValidateBy({ name: 'isTrustProxy', validator: { validate: isTrustProxy } }, {
+    message: 'TRUST_PROXY must be true, false, a number of proxy hops, or a comma-separated list of IP addresses, subnets (address/bits) or loopback|linklocal|uniquelocal',
+  })
+  TRUST_PROXY = 'false';
 
   /**
    * Every request has its status line within this time, or answers 503 SERVICE_UNAVAILABLE with Retry-After.
@@ -118,6 +164,13 @@ export class Environment {
    */
   @Transform(toInt) @IsInt() @Min(0) @Max(5_000)
   SHUTDOWN_DELAY_MS = 0;
+}
+
+/** TRUST_PROXY as Express's `trust proxy` setting takes it: a boolean, a hop count, or the list as it is. */
+export function trustProxySetting(value: string): boolean | number | string {
+  const trimmed = value.trim();
+  if (trimmed === 'true' || trimmed === 'false') return trimmed === 'true';
+  return /^\d+$/.test(trimmed) ? Number(trimmed) : trimmed;
 }
 
 export function validateEnvironment(raw: Record<string, unknown>): Environment {

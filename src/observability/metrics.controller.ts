@@ -15,9 +15,8 @@ const digest = (value: string) => createHash('sha256').update(value).digest();
  * compared as SHA-256 digests with timingSafeEqual. API keys do not open it, and it never reads the database:
  * the pool gauges are read from the pool object in memory. Scrapes are access-logged at debug, not info.
  *
- * Never rate-limited: the per-key limiter (common/rate-limit) skips /metrics by path, and a scrape carries no
- * API key to count against. No @SkipThrottle() here on purpose: it would import @nestjs/throttler statically,
- * which that module loads lazily because Jest cannot load it (CommonJS requiring ESM-only @nestjs/common).
+ * Never rate-limited: both limits (common/rate-limit) apply in ApiKeyGuard, which this controller does not use,
+ * so a scrape counts against no key and a refused one (401) against no address.
  */
 @ApiExcludeController()
 @Controller('metrics')

@@ -1,13 +1,15 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, getSchemaPath, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { ProblemDto } from '../common/http/problem.dto.js';
+import { FAILED_AUTH_POLICY, PER_KEY_POLICY, type RateLimitSettings } from '../common/rate-limit/rate-limit-settings.js';
 
 /**
  * The OpenAPI document, built from the controllers' and DTOs' decorators only: it needs the Nest module graph,
  * not a database, so `npm run openapi` builds it from an app created in preview mode (see write-openapi.ts),
- * and http-app.ts serves the very same document at /docs-json.
+ * and http-app.ts serves the very same document at /docs-json. The rate limits it documents are the configured
+ * ones (docs/openapi.json: the defaults), so that the document says what the service it comes from does.
  */
-export function createOpenApiDocument(app: INestApplication, options: { rateLimited: boolean }): OpenAPIObject {
+export function createOpenApiDocument(app: INestApplication, options: { rateLimits: RateLimitSettings }): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('Wallet service')
     .setDescription(
@@ -17,13 +19,13 @@ export function createOpenApiDocument(app: INestApplication, options: { rateLimi
         'cannot finish in time (database down or slow, a lock or connection not had in time, the overall request ' +
         'timeout) answers 503 SERVICE_UNAVAILABLE with Retry-After; retrying a POST with the same Idempotency-Key is safe. ' +
         'Any call may also answer 500 INTERNAL_ERROR (problem+json with a `requestId` to quote) on an unexpected failure.' +
-        (options.rateLimited ? ' Each API key has a rate limit: over it, calls answer 429 RATE_LIMITED with Retry-After.' : ''),
+        rateLimitDescription(options.rateLimits),
     )
     .setVersion('1.0.0')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'opaque API key', description: 'An API key secret from API_KEYS' }, 'api-key')
     .build();
   const document = SwaggerModule.createDocument(app, config);
-  if (options.rateLimited) documentRateLimit(document);
+  documentRateLimits(document, options.rateLimits);
   declareTags(document);
   walkSchemas(document, tightenFormat);
   return document;
@@ -111,17 +113,81 @@ function walkSchemas(document: OpenAPIObject, visit: (schema: Schema, context: {
   walk(document, {});
 }
 
-/** With RATE_LIMIT_REQUESTS set, every operation that needs a key can answer 429; without it none does. */
-function documentRateLimit(document: OpenAPIObject): void {
+const seconds = (windowSeconds: number) => (windowSeconds === 1 ? 'second' : `${windowSeconds} seconds`);
+
+/** The sentences of info.description that state the limits in force. */
+function rateLimitDescription({ perKey, failedAuth }: RateLimitSettings): string {
+  let text = '';
+  if (perKey) {
+    text +=
+      ` Each API key may make ${perKey.limit} requests per ${seconds(perKey.windowSeconds)} (a fixed window that opens with its ` +
+      'first request, counted by each replica of the service); over it, calls answer 429 RATE_LIMITED with Retry-After and ' +
+      `do nothing. Answers carry the IETF draft's RateLimit-Policy ("${PER_KEY_POLICY}";q=<limit>;w=<seconds>) and ` +
+      'RateLimit (r=<remaining>;t=<seconds until the window ends>) headers.';
+  }
+  if (failedAuth) {
+    text +=
+      ` A client address that has had ${failedAuth.limit} failed authentications (401) within ${seconds(failedAuth.windowSeconds)} ` +
+      'gets 429 RATE_LIMITED with Retry-After on every call until that window ends, whatever key it sends; each 401 carries ' +
+      `RateLimit-Policy "${FAILED_AUTH_POLICY}" and what the address has left in RateLimit.`;
+  }
+  return text;
+}
+
+const headerRef = (name: string) => ({ $ref: `#/components/headers/${name}` });
+const POLICY_NAMES = `(${PER_KEY_POLICY}|${FAILED_AUTH_POLICY})`;
+
+/**
+ * With either limit on, every operation that needs a key documents 429 (Retry-After, in seconds) and the RateLimit
+ * headers on each 2xx and 4xx answer that carries them: the key's policy after the key was accepted, the address's
+ * failed-authentication policy on 401. With both off (RATE_LIMIT_REQUESTS=0, RATE_LIMIT_AUTH_FAILURES=0) the service
+ * sends none of them and the document claims none. The probes are never limited and carry none.
+ */
+function documentRateLimits(document: OpenAPIObject, { perKey, failedAuth }: RateLimitSettings): void {
+  const shown = perKey ?? failedAuth;
+  if (!shown) return;
+  document.components = {
+    ...document.components,
+    headers: {
+      'RateLimit-Policy': {
+        description:
+          `The quota this answer counts against (draft-ietf-httpapi-ratelimit-headers): "${PER_KEY_POLICY}" (requests of the API key) once ` +
+          `the key was accepted, "${FAILED_AUTH_POLICY}" (failed authentications of the client address) on a 401 and on the 429 that ` +
+          'follows them; q is the quota, w the window in seconds. Absent where a limit is off, and on answers given before the ' +
+          'key is read: a body that is not JSON (400), too large (413) or not UTF-8 (415).',
+        required: false,
+        schema: { type: 'string', maxLength: 64, pattern: `^"${POLICY_NAMES}";q=\\d{1,7};w=\\d{1,4}$`, example: `"${shown.name}";q=${shown.limit};w=${shown.windowSeconds}` },
+      },
+      RateLimit: {
+        description:
+          'What is left of the quota named in RateLimit-Policy: r units remain in the current window, which ends in t seconds. ' +
+          'Sent with RateLimit-Policy, on the same answers.',
+        required: false,
+        schema: { type: 'string', maxLength: 64, pattern: `^"${POLICY_NAMES}";r=\\d{1,7};t=\\d{1,4}$`, example: `"${shown.name}";r=${shown.limit - 1};t=${shown.windowSeconds}` },
+      },
+      'Retry-After': {
+        description: 'Seconds until the window that refused this call ends; a retry before then is refused again.',
+        required: true,
+        schema: { type: 'integer', format: 'int32', minimum: 1, maximum: 3_600 }, // the longest window RATE_LIMIT_*_WINDOW_MS allows
+      },
+    },
+  };
+  const refusals = [
+    perKey && `the API key has made its ${perKey.limit} requests of the current window (${perKey.windowSeconds} s)`,
+    failedAuth && `the client address has had ${failedAuth.limit} failed authentications in its current window (${failedAuth.windowSeconds} s)`,
+  ].filter(Boolean);
   for (const item of Object.values(document.paths)) {
     for (const method of METHODS) {
       const operation = item[method];
       if (!operation?.security?.some((requirement) => 'api-key' in requirement)) continue;
+      for (const [status, response] of Object.entries(operation.responses)) {
+        const policy = status === '401' ? failedAuth : /^[24]\d\d$/.test(status) ? perKey : null;
+        if (!policy || !response || '$ref' in response) continue;
+        response.headers = { ...response.headers, 'RateLimit-Policy': headerRef('RateLimit-Policy'), RateLimit: headerRef('RateLimit') };
+      }
       operation.responses['429'] = {
-        description: 'RATE_LIMITED: the API key made more requests than its limit allows; nothing was done, retry after Retry-After',
-        headers: {
-          'Retry-After': { description: 'Seconds until the key may call again', schema: { type: 'integer', format: 'int32', minimum: 1, maximum: 3_600 } }, // ≤ RATE_LIMIT_WINDOW_MS, at most 1 h
-        },
+        description: `RATE_LIMITED: ${refusals.join(', or ')}; nothing was done (no money moved, no Idempotency-Key claimed): retry after Retry-After`,
+        headers: { 'Retry-After': headerRef('Retry-After'), 'RateLimit-Policy': headerRef('RateLimit-Policy'), RateLimit: headerRef('RateLimit') },
         content: problemContent(),
       };
     }

@@ -6,13 +6,16 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { AppModule } from '../../src/app.module.js';
+import { rateLimitSettings } from '../../src/common/rate-limit/rate-limit-settings.js';
+import { validateEnvironment } from '../../src/config/environment.js';
 import { createOpenApiDocument, OPENAPI_FILE, serializeOpenApi } from '../../src/openapi/openapi-document.js';
 import { startTestApp, TestApp } from '../support/test-app.js';
 
 /**
  * The committed docs/openapi.json and src/client/schema.ts are what the service serves and what the client
  * generator makes of it (regenerate: `npm run build && npm run openapi && npm run client:generate`), and the
- * served document is valid OpenAPI 3 with no Spectral error under docs/spectral.yaml (OWASP API Security).
+ * served document is valid OpenAPI 3 with no Spectral error under docs/spectral.yaml (OWASP API Security). The
+ * service is served with the default settings throughout, so that its rate limits are on (as they are by default).
  */
 
 const run = promisify(execFile);
@@ -22,12 +25,24 @@ const OPENAPI_TYPESCRIPT = join(ROOT, 'node_modules/.bin/openapi-typescript');
 const RULESET = join(ROOT, 'docs/spectral.yaml');
 const CLIENT_SCHEMA = 'src/client/schema.ts';
 const SEVERITY = ['error', 'warn', 'info', 'hint'] as const;
+/** The OWASP rules about rate limits: owasp:api4:2023-rate-limit, -rate-limit-retry-after, -rate-limit-responses-429. */
+const RATE_LIMIT_RULE = /^owasp:api4:\d{4}-rate-limit/;
 
 interface SpectralResult {
   code: string;
   message: string;
   path: string[];
   severity: 0 | 1 | 2 | 3;
+}
+
+/** The document built from the module graph as `npm run openapi` builds it (no database), with the given limits. */
+async function createPreviewDocument(rateLimits: Parameters<typeof createOpenApiDocument>[1]['rateLimits']) {
+  const app = await NestFactory.create(AppModule.forRoot({ databaseUrl: 'postgres://openapi-preview.invalid/none' }), { preview: true, logger: false });
+  try {
+    return createOpenApiDocument(app, { rateLimits });
+  } finally {
+    await app.close();
+  }
 }
 
 describe('OpenAPI document: committed, valid, linted (e2e)', () => {
@@ -92,22 +107,45 @@ describe('OpenAPI document: committed, valid, linted (e2e)', () => {
     expect(summary(results.filter((r) => r.severity === 1))).toEqual([]);
   });
 
-  it('has no Spectral error either as served with RATE_LIMIT_REQUESTS set (429 with Retry-After documented)', async () => {
-    // Built from the module graph as `npm run openapi` does (no database): the served variant differs only by the 429s.
-    const app = await NestFactory.create(AppModule.forRoot({ databaseUrl: 'postgres://openapi-preview.invalid/none' }), { preview: true, logger: false });
-    const document = createOpenApiDocument(app, { rateLimited: true });
-    await app.close();
-    expect(document.paths['/v1/wallets'].post?.responses['429']).toBeDefined();
-    expect(document.paths['/health/live'].get?.responses['429']).toBeUndefined();
-    const results = await lint(toFile('rate-limited.json', document));
-    expect(summary(results.filter((r) => r.severity === 0))).toEqual([]);
+  it('as served by default, breaks none of the OWASP rate-limit rules: 429 with Retry-After and the RateLimit headers documented', async () => {
+    const results = await lint(toFile('served.json', served));
+    const ruleCodes = new Set(results.map((r) => r.code));
+    expect(summary(results.filter((r) => RATE_LIMIT_RULE.test(r.code)))).toEqual([]);
+    const paths = served.paths as Record<string, Record<string, { responses: Record<string, { headers?: Record<string, unknown> }> }>>;
+    expect(Object.keys(paths['/v1/wallets'].post.responses['429'].headers ?? {})).toContain('Retry-After');
+    expect(Object.keys(paths['/v1/wallets'].post.responses['201'].headers ?? {})).toContain('RateLimit');
+    // The rules did run: the same document without its rate-limit parts breaks each of them.
+    const stripped = await createPreviewDocument({ perKey: null, failedAuth: null });
+    const strippedCodes = new Set((await lint(toFile('unlimited.json', stripped))).map((r) => r.code));
+    for (const rule of ['owasp:api4:2023-rate-limit', 'owasp:api4:2023-rate-limit-responses-429']) {
+      expect({ rule, firesWhenUndocumented: strippedCodes.has(rule), firesOnServed: ruleCodes.has(rule) }).toEqual({ rule, firesWhenUndocumented: true, firesOnServed: false });
+    }
+  });
+
+  it('with both limits off documents no 429 and no rate-limit header, and breaks only the rate-limit rules for it', async () => {
+    const document = await createPreviewDocument({ perKey: null, failedAuth: null });
+    expect(JSON.stringify(document)).not.toMatch(/RateLimit|"429"|RATE_LIMITED/);
+    const errors = (await lint(toFile('unlimited.json', document))).filter((r) => r.severity === 0);
+    expect(summary(errors.filter((r) => !RATE_LIMIT_RULE.test(r.code)))).toEqual([]);
     expect((await new Validator().validate(structuredClone(document) as unknown as Parameters<Validator['validate']>[0])).valid).toBe(true);
   });
 
-  it('the preview-built document (npm run openapi, no database) equals the served one', async () => {
-    const app = await NestFactory.create(AppModule.forRoot({ databaseUrl: 'postgres://openapi-preview.invalid/none' }), { preview: true, logger: false });
-    const document = createOpenApiDocument(app, { rateLimited: false });
-    await app.close();
+  it('with other limits (RATE_LIMIT_REQUESTS=50 per minute, no failed-authentication bound) is valid and has no Spectral error', async () => {
+    const document = await createPreviewDocument(
+      rateLimitSettings({ RATE_LIMIT_REQUESTS: 50, RATE_LIMIT_WINDOW_MS: 60_000, RATE_LIMIT_AUTH_FAILURES: 0, RATE_LIMIT_AUTH_WINDOW_MS: 60_000 }),
+    );
+    expect(document.info.description).toContain('Each API key may make 50 requests per 60 seconds');
+    expect(document.paths['/health/live'].get?.responses['429']).toBeUndefined();
+    // Without the failed-authentication bound a 401 carries no RateLimit header, and the document says so: the
+    // rate-limit rule then names exactly the 401s, and nothing else is wrong.
+    const errors = (await lint(toFile('per-minute.json', document))).filter((r) => r.severity === 0);
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors.filter((r) => r.code !== 'owasp:api4:2023-rate-limit' || !r.path.includes('401')).map((r) => `${r.code} at ${r.path.join('.')}`)).toEqual([]);
+    expect((await new Validator().validate(structuredClone(document) as unknown as Parameters<Validator['validate']>[0])).valid).toBe(true);
+  });
+
+  it('the preview-built document with the default limits (npm run openapi, no database) equals the served one', async () => {
+    const document = await createPreviewDocument(rateLimitSettings(validateEnvironment({})));
     expect(serializeOpenApi(document)).toBe(serializeOpenApi(served));
   });
 });

@@ -347,9 +347,10 @@ describe('OpenAPI document (e2e)', () => {
       expect(Object.keys(operation(method, path).responses)).toContain(String(status));
     });
 
-    it('every documented /v1 operation was provoked into each of its documented 4xx answers except 409 IDEMPOTENCY_IN_PROGRESS', () => {
+    it('every documented /v1 operation was provoked into each of its documented 4xx answers except 409 IDEMPOTENCY_IN_PROGRESS and 429', () => {
       for (const [method, path] of V1_OPERATIONS) {
-        const documented = Object.keys(operation(method, path).responses).filter((s) => s.startsWith('4'));
+        // 429 RATE_LIMITED needs a key over its limit: rate-limits.spec.ts provokes it on every documented operation.
+        const documented = Object.keys(operation(method, path).responses).filter((s) => s.startsWith('4') && s !== '429');
         const provoked = new Set(PROVOCATIONS.filter(([m, p]) => m === method && p === path).map(([, , , s]) => String(s)));
         // 409 on movements is IDEMPOTENCY_IN_PROGRESS, which needs a request stuck past lock_timeout (see test/integration).
         const unprovoked = documented.filter((s) => !provoked.has(s) && !(s === '409' && method === 'post' && path !== '/v1/wallets'));

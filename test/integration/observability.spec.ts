@@ -423,8 +423,7 @@ describe('observability', () => {
 
 /**
  * The production build as operators run it, on stdout: LOG_REQUESTS=false, and /metrics under a per-key rate
- * limit. Both need their own process: nestjs-pino keeps one logger per process, and Jest cannot load
- * @nestjs/throttler (see common/rate-limit), so in-process apps run with limits off.
+ * limit. It needs its own process: nestjs-pino keeps one logger per process.
  */
 describe('production build', () => {
   const SERVICE_ENTRY = 'dist/src/main.js';
