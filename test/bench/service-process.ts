@@ -127,6 +127,10 @@ export function startService(options: StartServiceOptions): Promise<ServiceProce
       // BENCH_ACCESS_LOG=true measures the service as operators run it by default: one JSON line per request.
       LOG_LEVEL: process.env.BENCH_ACCESS_LOG === 'true' ? 'info' : 'warn',
       LOG_REQUESTS: process.env.BENCH_ACCESS_LOG === 'true' ? 'true' : 'false',
+      // The bench drives 2,000–3,000 requests/s from its one key, over the default 1,000 per key per second. A
+      // limit it never reaches keeps the limiter on the request path, counting and sending its headers, so the
+      // figures are what a default install pays for it.
+      RATE_LIMIT_REQUESTS: '1000000',
     },
   });
 }
