@@ -399,7 +399,8 @@ describe('ledger self-check', () => {
       const doc = (await t.http.get('/docs-json').expect(200)).body;
       const operation = doc.paths['/v1/admin/ledger/verify']?.get;
       expect(operation).toBeDefined();
-      expect(Object.keys(operation.responses).sort()).toEqual(['200', '401', '403', '503']);
+      // 429: the rate limits, on by default (README "Rate limits").
+      expect(Object.keys(operation.responses).sort()).toEqual(['200', '401', '403', '429', '503']);
       expect(Object.keys(operation.responses['200'].content['application/json'].examples).sort()).toEqual(['clean', 'drift']);
       expect(operation.security).toEqual(expect.arrayContaining([expect.objectContaining({ 'api-key': expect.any(Array) })]));
       const report = doc.components.schemas.LedgerReportDto;
