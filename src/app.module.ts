@@ -18,6 +18,7 @@ import { Environment, validateEnvironment } from './config/environment.js';
 import { databaseOptions } from './database/database-options.js';
 import { ENTITIES } from './entities.js';
 import { runMigrationsExclusively } from './database/run-migrations.js';
+import { EventsModule } from './events/events.module.js';
 import { HealthModule } from './health/health.module.js';
 import { LedgerModule } from './ledger/ledger.module.js';
 import { loggerModuleParams } from './observability/access-log.js';
@@ -74,6 +75,7 @@ export class AppModule {
         WalletsModule,
         LedgerModule,
         StatementsModule,
+        EventsModule,
         HealthModule,
         RateLimitModule,
         ObservabilityModule,

@@ -1,0 +1,31 @@
+-- The events one call's outcome stands for, in the order they happened (ord): an event exists only for a call
+-- that posted ('posted'), never for a refusal, a replay, key_reused or in_progress. A posted transaction is
+-- `transaction.posted` (its data is the transaction itself, rendered when read: see event_data.sql), a capture
+-- also `hold.captured`; a placed hold is `hold.created`, a voided one `hold.voided`, with the hold as it is now,
+-- at the end of the call; a batch stands for the events of each of its operations, in order.
+-- wallet_ids: the wallets the event concerns (the feed's walletId filter).
+CREATE OR REPLACE FUNCTION outcome_events(p_entry_point text, p_outcome jsonb)
+ RETURNS TABLE (ord bigint, type text, transaction_id uuid, data jsonb, wallet_ids uuid[]) LANGUAGE sql STABLE AS $$
+  WITH items AS (
+    SELECT i.item, i.n
+      FROM jsonb_array_elements(CASE WHEN p_entry_point = 'post_batch' THEN p_outcome->'body'->'operations'
+                                     WHEN p_outcome ? 'transaction' THEN jsonb_build_array(p_outcome - 'outcome')
+                                     ELSE jsonb_build_array(jsonb_build_object('hold', p_outcome->'body')) END)
+           WITH ORDINALITY i(item, n)
+     WHERE p_outcome->>'outcome' = 'posted')
+  SELECT items.n * 2 + e.k, e.type, e.transaction_id, e.data, e.wallet_ids
+    FROM items, LATERAL (
+      SELECT 0 AS k, 'transaction.posted' AS type, (items.item->'transaction'->>'id')::uuid AS transaction_id,
+             NULL::jsonb AS data,
+             array_remove(ARRAY[(items.item->'transaction'->>'wallet_id')::uuid, (items.item->'transaction'->>'from_wallet_id')::uuid,
+                                (items.item->'transaction'->>'to_wallet_id')::uuid], NULL) AS wallet_ids
+       WHERE items.item ? 'transaction'
+      UNION ALL
+      SELECT 1, 'hold.captured', NULL, jsonb_build_object('hold', h.document), ARRAY[(h.document->>'wallet_id')::uuid]
+        FROM (SELECT hold_document((items.item->'transaction'->>'hold_id')::uuid) AS document) h
+       WHERE items.item->'transaction'->>'type' = 'capture'
+      UNION ALL
+      SELECT 0, CASE WHEN p_entry_point = 'void_hold' THEN 'hold.voided' ELSE 'hold.created' END, NULL,
+             jsonb_build_object('hold', items.item->'hold'), ARRAY[(items.item->'hold'->>'wallet_id')::uuid]
+       WHERE items.item ? 'hold') e
+$$;
