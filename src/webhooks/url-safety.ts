@@ -58,8 +58,8 @@ export function unsafeAddressReason(address: string): string | null {
   }
   const range = parsed.range();
   if (range !== 'unicast') return RANGE_DESCRIPTIONS[range] ?? 'not a public address';
-  if (parsed.kind() === 'ipv4' && parsed.match(IPV4_BENCHMARKING)) return RANGE_DESCRIPTIONS.reserved;
-  if (parsed.kind() === 'ipv6' && !parsed.match(IPV6_GLOBAL_UNICAST)) return RANGE_DESCRIPTIONS.reserved;
+  const special = parsed instanceof ipaddr.IPv4 ? parsed.match(IPV4_BENCHMARKING) : !parsed.match(IPV6_GLOBAL_UNICAST);
+  if (special) return RANGE_DESCRIPTIONS.reserved;
   return null;
 }
 
