@@ -5,7 +5,7 @@ import { Tenant } from '../auth/tenant.decorator.js';
 import { ApiProblemResponses } from '../common/http/api-problem-responses.js';
 import { EventPageDto } from './dto/event.dto.js';
 import { EventsQuery } from './dto/events.query.js';
-import { EventsService } from './events.service.js';
+import { EVENT_SCAN_LIMIT, EventsService } from './events.service.js';
 
 @ApiTags('events')
 @ApiKeyAuth()
@@ -21,7 +21,7 @@ export class EventsController {
       'hold.expired), in ascending `sequence`: sequences increase in the order their changes committed, so a reader that ' +
       'pages with `after` = the last sequence it saw never misses one, even an event whose transaction began earlier and ' +
       'committed later. Follow `nextCursor` while it is not null; then poll again later with `after`. With `type` or ' +
-      `\`walletId\`, a page looks at most at ${1_000} events past its start, so it may hold fewer than \`limit\` and still ` +
+      `\`walletId\`, a page looks at most at ${EVENT_SCAN_LIMIT} events past its start, so it may hold fewer than \`limit\` and still ` +
       'carry a nextCursor.',
   })
   @ApiOkResponse({ type: EventPageDto })

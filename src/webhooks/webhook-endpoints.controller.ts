@@ -21,7 +21,7 @@ import {
 import { WebhookEndpointsService } from './webhook-endpoints.service.js';
 
 export class DeliveriesQuery extends PageQuery {
-  @ApiPropertyOptional({ enum: ['pending', 'delivered', 'failed'] })
+  @ApiPropertyOptional({ enum: ['pending', 'delivered', 'failed'], description: 'Only deliveries in this status' })
   @IsOptional()
   @IsIn(['pending', 'delivered', 'failed'])
   status?: 'pending' | 'delivered' | 'failed';
@@ -42,8 +42,8 @@ export class WebhookEndpointsController {
     description:
       'Every event of the tenant whose type is in eventTypes (all when empty) that commits while the endpoint is enabled is POSTed ' +
       'to the url, signed by the Standard Webhooks scheme (webhook-id, webhook-timestamp, webhook-signature) with the secret ' +
-      'answered here once. Any 2xx within 10 s is a delivery; anything else is retried with exponential backoff and jitter for ' +
-      'at least 24 hours.',
+      'answered here once. Any 2xx within 10 s (WEBHOOK_TIMEOUT_MS) is a delivery; anything else is retried with exponential ' +
+      'backoff and jitter, for at least 24 hours by default (WEBHOOK_RETRY_FOR_MS).',
   })
   @ApiIdempotencyKey()
   @ApiCreatedResponse({ type: WebhookEndpointDto, description: 'The endpoint, with its secret (shown only here)' })
@@ -61,14 +61,14 @@ export class WebhookEndpointsController {
   }
 
   @Get()
-  @ApiOperation({ summary: "List the tenant's webhook endpoints", description: 'Oldest first; secrets are not shown.' })
+  @ApiOperation({ summary: "List the tenant's webhook endpoints", description: 'Oldest first, at most the first 1000; secrets are not shown.' })
   @ApiOkResponse({ type: WebhookEndpointListDto })
   async list(@Tenant() tenantId: string): Promise<WebhookEndpointListDto> {
     return { data: await this.endpoints.list(tenantId) };
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'Get a webhook endpoint' })
+  @ApiOperation({ summary: 'Get a webhook endpoint', description: 'Its url, event types, status and description; the secret is not shown.' })
   @ApiOkResponse({ type: WebhookEndpointDto })
   @ApiProblemResponses(400, 404)
   get(@Tenant() tenantId: string, @id() endpointId: string): Promise<WebhookEndpointDto> {
@@ -98,7 +98,9 @@ export class WebhookEndpointsController {
   @Get(':id/deliveries')
   @ApiOperation({
     summary: "An endpoint's deliveries and their attempts",
-    description: 'Newest event first; each delivery with its status, and every attempt (start, duration, HTTP status, error).',
+    description:
+      'Newest event first, optionally of one `status`; each delivery with its status and its attempts (the latest 100: start, ' +
+      'duration, HTTP status, error). Pass `nextCursor` as `cursor` for the next page (null on the last).',
   })
   @ApiOkResponse({ type: WebhookDeliveryPageDto })
   @ApiProblemResponses(400, 404)
@@ -116,7 +118,7 @@ export class WebhookEndpointsController {
   })
   @ApiIdempotencyKey()
   @ApiOkResponse({ type: ResendResultDto })
-  @ApiProblemResponses(400, 404, 413, 415)
+  @ApiProblemResponses(400, 404, 409, 413, 415, 422)
   async resend(
     @Tenant() tenantId: string,
     @id() endpointId: string,

@@ -86,8 +86,8 @@ export class ResendDto {
 export class ResendResultDto {
   @ApiProperty({ type: 'integer', minimum: 0, maximum: 10_000, description: 'Deliveries scheduled' }) scheduled: number;
   @ApiProperty({
-    type: 'integer', format: 'int64', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, nullable: true,
-    description: 'The last sequence scheduled; call again with it as `after` when scheduled is 10000',
+    type: 'integer', format: 'int64', minimum: 1, maximum: Number.MAX_SAFE_INTEGER, nullable: true,
+    description: 'The last sequence scheduled (null when none was); call again with it as `after` when scheduled is 10000',
   })
   through: number | null;
 }
