@@ -49,9 +49,11 @@ export class EventsAndWebhooks1764600000000 implements MigrationInterface {
         id             uuid NOT NULL,
         type           text NOT NULL CHECK (type IN (${types})),
         created_at     timestamptz NOT NULL,
-        wallet_ids     uuid[] NOT NULL,
-        transaction_id uuid REFERENCES transactions (id),
-        data           jsonb CHECK (jsonb_typeof(data) = 'object'),
+        -- the wallets it concerns (GET /v1/events?walletId=): a transfer's two, a wallet's or a hold's one
+        wallet_id       uuid,
+        other_wallet_id uuid,
+        transaction_id  uuid REFERENCES transactions (id),
+        data            jsonb CHECK (jsonb_typeof(data) = 'object'),
         PRIMARY KEY (tenant_id, sequence),
         CONSTRAINT events_id_key UNIQUE (id),
         -- a transaction.posted event names its transaction and stores nothing else; every other event its data

@@ -18,11 +18,11 @@ export const EVENT_SCAN_LIMIT = 1_000;
  */
 const EVENT_PAGE = `
   WITH scanned AS MATERIALIZED (
-    SELECT sequence, id, type, created_at, wallet_ids, transaction_id, data
+    SELECT sequence, id, type, created_at, wallet_id, other_wallet_id, transaction_id, data
       FROM events WHERE tenant_id = $1 AND sequence > $2 ORDER BY sequence LIMIT $3
   ), page AS (
     SELECT * FROM scanned
-     WHERE ($4::text IS NULL OR type = $4) AND ($5::uuid IS NULL OR $5::uuid = ANY (wallet_ids))
+     WHERE ($4::text IS NULL OR type = $4) AND ($5::uuid IS NULL OR wallet_id = $5::uuid OR other_wallet_id = $5::uuid)
      ORDER BY sequence LIMIT $6
   )
   SELECT s.scanned, s.scanned_through, p.sequence, p.id, p.type, p.created_at, event_data(p.transaction_id, p.data) AS data

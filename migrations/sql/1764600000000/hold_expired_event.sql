@@ -3,7 +3,7 @@
 -- 1764600000000). The event is dated when the hold expired.
 CREATE OR REPLACE FUNCTION hold_expired_event() RETURNS trigger LANGUAGE plpgsql AS $$
    BEGIN
-     PERFORM append_event(NEW.tenant_id, 'hold.expired', NEW.released_at, ARRAY[NEW.wallet_id],
+     PERFORM append_event(NEW.tenant_id, 'hold.expired', NEW.released_at, NEW.wallet_id,
                           jsonb_build_object('hold', to_jsonb(NEW)));
      RETURN NULL;
    END $$;

@@ -5,6 +5,6 @@
 CREATE OR REPLACE FUNCTION wallet_event() RETURNS trigger LANGUAGE plpgsql AS $$
    BEGIN
      PERFORM append_event(NEW.tenant_id, CASE TG_OP WHEN 'INSERT' THEN 'wallet.created' ELSE 'wallet.updated' END,
-                          NEW.updated_at, ARRAY[NEW.id], jsonb_build_object('wallet', to_jsonb(NEW)));
+                          NEW.updated_at, NEW.id, jsonb_build_object('wallet', to_jsonb(NEW)));
      RETURN NULL;
    END $$;
