@@ -18,17 +18,21 @@ import { Environment, validateEnvironment } from './config/environment.js';
 import { databaseOptions } from './database/database-options.js';
 import { ENTITIES } from './entities.js';
 import { runMigrationsExclusively } from './database/run-migrations.js';
+import { EventsModule } from './events/events.module.js';
 import { HealthModule } from './health/health.module.js';
 import { LedgerModule } from './ledger/ledger.module.js';
 import { loggerModuleParams } from './observability/access-log.js';
 import { ObservabilityModule } from './observability/observability.module.js';
 import { StatementsModule } from './statements/statements.module.js';
 import { WalletsModule } from './wallets/wallets.module.js';
+import { WebhooksModule } from './webhooks/webhooks.module.js';
 
 
 export interface AppModuleOptions {
   /** The PostgreSQL URL actually used: DATABASE_URL, or the embedded server main.ts started. */
   databaseUrl: string;
+  /** api (default): the HTTP API, delivering webhooks unless WEBHOOK_WORKER=false. worker: webhook delivery, health and metrics only. */
+  role?: 'api' | 'worker';
 }
 
 @Module({})
@@ -70,12 +74,11 @@ export class AppModule {
             return dataSource;
           },
         }),
-        IdempotencyModule,
-        WalletsModule,
-        LedgerModule,
-        StatementsModule,
-        HealthModule,
+        ...(options.role === 'worker'
+          ? [WebhooksModule.forRoot('worker')]
+          : [IdempotencyModule, WalletsModule, LedgerModule, StatementsModule, EventsModule, WebhooksModule.forRoot('api')]),
         RateLimitModule,
+        HealthModule,
         ObservabilityModule,
       ],
       providers: [

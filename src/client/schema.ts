@@ -122,6 +122,118 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read the tenant's event feed in commit order
+         * @description Every change of state (wallet.created, wallet.updated, transaction.posted, hold.created, hold.captured, hold.voided, hold.expired), in ascending `sequence`: sequences increase in the order their changes committed, so a reader that pages with `after` = the last sequence it saw never misses one, even an event whose transaction began earlier and committed later. Follow `nextCursor` while it is not null; then poll again later with `after`. With `type` or `walletId`, a page looks at most at 1000 events past its start, so it may hold fewer than `limit` and still carry a nextCursor.
+         */
+        get: operations["EventsController_page"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the tenant's webhook endpoints
+         * @description Oldest first, at most the first 1000; secrets are not shown.
+         */
+        get: operations["WebhookEndpointsController_list"];
+        put?: never;
+        /**
+         * Register a URL to receive events
+         * @description Every event of the tenant whose type is in eventTypes (all when empty) that commits while the endpoint is enabled is POSTed to the url, signed by the Standard Webhooks scheme (webhook-id, webhook-timestamp, webhook-signature) with the secret answered here once. Any 2xx within 10 s (WEBHOOK_TIMEOUT_MS) is a delivery; anything else is retried with exponential backoff and jitter, for at least 24 hours by default (WEBHOOK_RETRY_FOR_MS).
+         */
+        post: operations["WebhookEndpointsController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a webhook endpoint
+         * @description Its url, event types, status and description; the secret is not shown.
+         */
+        get: operations["WebhookEndpointsController_get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook endpoint
+         * @description With its deliveries and their attempts; nothing more is sent to it.
+         */
+        delete: operations["WebhookEndpointsController_remove"];
+        options?: never;
+        head?: never;
+        /**
+         * Change, disable or enable a webhook endpoint
+         * @description Only the fields sent change. Disabled, it gets no deliveries; enabled again, it gets the events that commit from then on.
+         */
+        patch: operations["WebhookEndpointsController_update"];
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An endpoint's deliveries and their attempts
+         * @description Newest event first, optionally of one `status`; each delivery with its status and its attempts (the latest 100: start, duration, HTTP status, error). Pass `nextCursor` as `cursor` for the next page (null on the last).
+         */
+        get: operations["WebhookEndpointsController_deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send an endpoint its events again, from a sequence on
+         * @description What it missed — while disabled, after its retries ran out, or lost on its side — is sent again (same webhook-id, same body), delivered or not, as a fresh delivery retried for the whole window.
+         */
+        post: operations["WebhookEndpointsController_resend"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health/live": {
         parameters: {
             query?: never;
@@ -677,74 +789,9 @@ export interface components {
              */
             available: number;
         };
-        CheckStatusDto: {
-            /** @enum {string} */
-            status: "up";
-        };
-        LiveDto: {
-            /** @enum {string} */
-            status: "ok";
-        };
-        HealthDto: {
-            /** @enum {string} */
-            status: "ok";
-            /**
-             * @example {
-             *       "database": {
-             *         "status": "up"
-             *       },
-             *       "migrations": {
-             *         "status": "up"
-             *       }
-             *     }
-             */
-            info: {
-                [key: string]: components["schemas"]["CheckStatusDto"];
-            };
-            /** @example {} */
-            error: {
-                [key: string]: Record<string, never>;
-            };
-            /**
-             * @example {
-             *       "database": {
-             *         "status": "up"
-             *       },
-             *       "migrations": {
-             *         "status": "up"
-             *       }
-             *     }
-             */
-            details: {
-                [key: string]: components["schemas"]["CheckStatusDto"];
-            };
-        };
-        MovementDto: {
-            /**
-             * @description Your reference, e.g. an order or payout id
-             * @example order-1042
-             */
-            reference?: string;
-            /**
-             * @description Free text shown in statements
-             * @example Top-up by card
-             */
-            description?: string;
-            /**
-             * @description Flat object: at most 50 keys of at most 40 characters; values are strings (≤ 500 characters), numbers, booleans or null.
-             * @example {
-             *       "orderId": "ord_1042"
-             *     }
-             */
-            metadata?: {
-                [key: string]: (string | null) | number | boolean;
-            };
-            /**
-             * Format: int64
-             * @description Amount in minor units of the wallet currency (cents): a safe integer ≥ 1.
-             * @example 2500
-             */
-            amount: number;
+        WalletEventDataDto: {
+            /** @description The wallet as the change left it */
+            wallet: components["schemas"]["WalletDto"];
         };
         EntryDto: {
             /**
@@ -822,6 +869,270 @@ export interface components {
             /** Format: date-time */
             createdAt: string;
             entries: components["schemas"]["EntryDto"][];
+        };
+        TransactionEventDataDto: {
+            /** @description The transaction as it was posted (refundedAmount 0) */
+            transaction: components["schemas"]["TransactionDto"];
+        };
+        HoldDto: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            walletId: string;
+            /** @example EUR */
+            currency: string;
+            /**
+             * Format: int64
+             * @description Minor units reserved
+             * @example 4990
+             */
+            amount: number;
+            /**
+             * Format: int64
+             * @description Minor units captured (0 unless captured)
+             * @example 0
+             */
+            capturedAmount: number;
+            /**
+             * @description A hold past expiresAt reads as expired from that moment, whether or not the background sweeper has visited it
+             * @enum {string}
+             */
+            status: "active" | "captured" | "voided" | "expired";
+            /** Format: date-time */
+            expiresAt?: string;
+            /** @example order-1042 */
+            reference?: string;
+            description?: string;
+            metadata: {
+                [key: string]: unknown;
+            };
+            /** Format: date-time */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description When it stopped reserving money: captured, voided or expired at
+             */
+            releasedAt?: string;
+        };
+        HoldEventDataDto: {
+            /** @description The hold as the change left it */
+            hold: components["schemas"]["HoldDto"];
+        };
+        EventDto: {
+            /**
+             * Format: uuid
+             * @description Unique; the webhook-id of its deliveries
+             */
+            id: string;
+            /**
+             * Format: int64
+             * @description Position in the tenant's feed: unique, increasing in commit order
+             * @example 1042
+             */
+            sequence: number;
+            /** @enum {string} */
+            type: "wallet.created" | "wallet.updated" | "transaction.posted" | "hold.created" | "hold.captured" | "hold.voided" | "hold.expired";
+            /**
+             * Format: date-time
+             * @description When the change happened (for hold.expired: when the hold expired)
+             */
+            createdAt: string;
+            /** @description wallet.* → { wallet }, transaction.posted → { transaction }, hold.* → { hold } */
+            data: components["schemas"]["WalletEventDataDto"] | components["schemas"]["TransactionEventDataDto"] | components["schemas"]["HoldEventDataDto"];
+        };
+        EventPageDto: {
+            data: components["schemas"]["EventDto"][];
+            /** @description Pass as `cursor` for the next page; null when this page reached the last event committed so far (poll again later with `after` set to the last sequence you saw) */
+            nextCursor: string | null;
+        };
+        CreateWebhookEndpointDto: {
+            /**
+             * @description Where events are POSTed: http or https. One that resolves to a loopback, private or link-local address is refused (400) unless the service runs with WEBHOOK_ALLOW_PRIVATE_URLS=true; the address is checked again at every delivery.
+             * @example https://shop.example/webhooks/wallet
+             */
+            url: string;
+            /** @description The event types to deliver; all of them when empty or absent */
+            eventTypes?: ("wallet.created" | "wallet.updated" | "transaction.posted" | "hold.created" | "hold.captured" | "hold.voided" | "hold.expired")[];
+            /** @example Order service */
+            description?: string;
+        };
+        WebhookEndpointDto: {
+            /** Format: uuid */
+            id: string;
+            /** @example https://shop.example/webhooks/wallet */
+            url: string;
+            /** @description The event types to deliver; all of them when empty or absent */
+            eventTypes: ("wallet.created" | "wallet.updated" | "transaction.posted" | "hold.created" | "hold.captured" | "hold.voided" | "hold.expired")[];
+            /** @enum {string} */
+            status: "enabled" | "disabled";
+            description?: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /** @description Only in the answer to the creation: the signing secret (Standard Webhooks). Store it; it is not shown again. */
+            secret?: string;
+        };
+        WebhookEndpointListDto: {
+            data: components["schemas"]["WebhookEndpointDto"][];
+        };
+        UpdateWebhookEndpointDto: {
+            /**
+             * @description Where events are POSTed: http or https. One that resolves to a loopback, private or link-local address is refused (400) unless the service runs with WEBHOOK_ALLOW_PRIVATE_URLS=true; the address is checked again at every delivery.
+             * @example https://shop.example/webhooks/wallet
+             */
+            url?: string;
+            /** @description The event types to deliver; all of them when empty or absent */
+            eventTypes?: ("wallet.created" | "wallet.updated" | "transaction.posted" | "hold.created" | "hold.captured" | "hold.voided" | "hold.expired")[];
+            /**
+             * @description A disabled endpoint gets no deliveries; events that commit while it is disabled are not sent to it (re-send them with POST …/resend).
+             * @enum {string}
+             */
+            status?: "enabled" | "disabled";
+            description?: string;
+        };
+        WebhookAttemptDto: {
+            /** Format: int32 */
+            attempt: number;
+            /** Format: date-time */
+            startedAt: string;
+            /** Format: int32 */
+            durationMs: number;
+            /**
+             * Format: int32
+             * @description The receiver's HTTP status, when it answered
+             */
+            statusCode?: number;
+            /**
+             * @description Why the attempt failed
+             * @example timed out after 10000 ms
+             */
+            error?: string;
+        };
+        WebhookDeliveryDto: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: uuid
+             * @description The event (and webhook-id)
+             */
+            eventId: string;
+            /** Format: int64 */
+            eventSequence: number;
+            /** @enum {string} */
+            eventType: "wallet.created" | "wallet.updated" | "transaction.posted" | "hold.created" | "hold.captured" | "hold.voided" | "hold.expired";
+            /**
+             * @description failed: retried for WEBHOOK_RETRY_FOR_MS without a 2xx
+             * @enum {string}
+             */
+            status: "pending" | "delivered" | "failed";
+            /** Format: int32 */
+            attempts: number;
+            /**
+             * Format: date-time
+             * @description Pending: when the next attempt is due
+             */
+            nextAttemptAt?: string;
+            /** Format: date-time */
+            deliveredAt?: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** @description The latest attempts, oldest first */
+            attemptLog: components["schemas"]["WebhookAttemptDto"][];
+        };
+        WebhookDeliveryPageDto: {
+            data: components["schemas"]["WebhookDeliveryDto"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            nextCursor: string | null;
+        };
+        ResendDto: {
+            /**
+             * Format: int64
+             * @description Re-send every event after this sequence (of the endpoint's types), delivered or not; at most 10000 per call
+             * @example 1040
+             */
+            after: number;
+        };
+        ResendResultDto: {
+            /**
+             * Format: int32
+             * @description Deliveries scheduled
+             */
+            scheduled: number;
+            /**
+             * Format: int64
+             * @description The last sequence scheduled (null when none was); call again with it as `after` when scheduled is 10000
+             */
+            through: number | null;
+        };
+        CheckStatusDto: {
+            /** @enum {string} */
+            status: "up";
+        };
+        LiveDto: {
+            /** @enum {string} */
+            status: "ok";
+        };
+        HealthDto: {
+            /** @enum {string} */
+            status: "ok";
+            /**
+             * @example {
+             *       "database": {
+             *         "status": "up"
+             *       },
+             *       "migrations": {
+             *         "status": "up"
+             *       }
+             *     }
+             */
+            info: {
+                [key: string]: components["schemas"]["CheckStatusDto"];
+            };
+            /** @example {} */
+            error: {
+                [key: string]: Record<string, never>;
+            };
+            /**
+             * @example {
+             *       "database": {
+             *         "status": "up"
+             *       },
+             *       "migrations": {
+             *         "status": "up"
+             *       }
+             *     }
+             */
+            details: {
+                [key: string]: components["schemas"]["CheckStatusDto"];
+            };
+        };
+        MovementDto: {
+            /**
+             * @description Your reference, e.g. an order or payout id
+             * @example order-1042
+             */
+            reference?: string;
+            /**
+             * @description Free text shown in statements
+             * @example Top-up by card
+             */
+            description?: string;
+            /**
+             * @description Flat object: at most 50 keys of at most 40 characters; values are strings (≤ 500 characters), numbers, booleans or null.
+             * @example {
+             *       "orderId": "ord_1042"
+             *     }
+             */
+            metadata?: {
+                [key: string]: (string | null) | number | boolean;
+            };
+            /**
+             * Format: int64
+             * @description Amount in minor units of the wallet currency (cents): a safe integer ≥ 1.
+             * @example 2500
+             */
+            amount: number;
         };
         TransferDto: {
             /**
@@ -929,46 +1240,6 @@ export interface components {
              * @example 900
              */
             expiresInSeconds?: number;
-        };
-        HoldDto: {
-            /** Format: uuid */
-            id: string;
-            /** Format: uuid */
-            walletId: string;
-            /** @example EUR */
-            currency: string;
-            /**
-             * Format: int64
-             * @description Minor units reserved
-             * @example 4990
-             */
-            amount: number;
-            /**
-             * Format: int64
-             * @description Minor units captured (0 unless captured)
-             * @example 0
-             */
-            capturedAmount: number;
-            /**
-             * @description A hold past expiresAt reads as expired from that moment, whether or not the background sweeper has visited it
-             * @enum {string}
-             */
-            status: "active" | "captured" | "voided" | "expired";
-            /** Format: date-time */
-            expiresAt?: string;
-            /** @example order-1042 */
-            reference?: string;
-            description?: string;
-            metadata: {
-                [key: string]: unknown;
-            };
-            /** Format: date-time */
-            createdAt: string;
-            /**
-             * Format: date-time
-             * @description When it stopped reserving money: captured, voided or expired at
-             */
-            releasedAt?: string;
         };
         HoldPageDto: {
             data: components["schemas"]["HoldDto"][];
@@ -1456,7 +1727,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND or HOLD_NOT_FOUND */
+            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
             404: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -1548,7 +1819,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND or HOLD_NOT_FOUND */
+            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
             404: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -1683,7 +1954,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND or HOLD_NOT_FOUND */
+            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
             404: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -1774,7 +2045,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND or HOLD_NOT_FOUND */
+            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
             404: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -1873,6 +2144,804 @@ export interface operations {
             };
             /** @description FORBIDDEN: the API key lacks the scope this call needs (GET: wallets:read, writes: wallets:write, /v1/admin: admin) */
             403: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: the API key has made its 1000 requests of the current window (1 s), or the client address has had 100 failed authentications in its current window (60 s); nothing was done (no money moved, no Idempotency-Key claimed): retry after Retry-After */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: the database is down or a lock could not be had in time; retry (safe with the same Idempotency-Key) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    EventsController_page: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The previous page's nextCursor */
+                cursor?: string;
+                /** @description Only events with a greater sequence: the last sequence you have seen (0 or absent: from the start). Not with `cursor`. */
+                after?: number;
+                /** @description Only events of this type */
+                type?: "wallet.created" | "wallet.updated" | "transaction.posted" | "hold.created" | "hold.captured" | "hold.voided" | "hold.expired";
+                /** @description Only events about this wallet */
+                walletId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventPageDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED: malformed JSON, wrong types, unknown fields, bad amount, currency or id */
+            400: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAUTHORIZED: no or wrong API key */
+            401: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the API key lacks the scope this call needs (GET: wallets:read, writes: wallets:write, /v1/admin: admin) */
+            403: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: the API key has made its 1000 requests of the current window (1 s), or the client address has had 100 failed authentications in its current window (60 s); nothing was done (no money moved, no Idempotency-Key claimed): retry after Retry-After */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: the database is down or a lock could not be had in time; retry (safe with the same Idempotency-Key) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    WebhookEndpointsController_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointListDto"];
+                };
+            };
+            /** @description UNAUTHORIZED: no or wrong API key */
+            401: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the API key lacks the scope this call needs (GET: wallets:read, writes: wallets:write, /v1/admin: admin) */
+            403: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: the API key has made its 1000 requests of the current window (1 s), or the client address has had 100 failed authentications in its current window (60 s); nothing was done (no money moved, no Idempotency-Key claimed): retry after Retry-After */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: the database is down or a lock could not be had in time; retry (safe with the same Idempotency-Key) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    WebhookEndpointsController_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry: a repeat with the same key and body returns the first response again (with Idempotency-Replayed: true) and moves no money; the same key with another body → 422. Kept at least 24 h. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhookEndpointDto"];
+            };
+        };
+        responses: {
+            /** @description The endpoint, with its secret (shown only here) */
+            201: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED: malformed JSON, wrong types, unknown fields, bad amount, currency or id */
+            400: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAUTHORIZED: no or wrong API key */
+            401: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the API key lacks the scope this call needs (GET: wallets:read, writes: wallets:write, /v1/admin: admin) */
+            403: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description WALLET_ALREADY_EXISTS, HOLD_NOT_ACTIVE or IDEMPOTENCY_IN_PROGRESS */
+            409: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: body over 64 KiB */
+            413: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: the body is not UTF-8 JSON */
+            415: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE or IDEMPOTENCY_KEY_REUSED */
+            422: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: the API key has made its 1000 requests of the current window (1 s), or the client address has had 100 failed authentications in its current window (60 s); nothing was done (no money moved, no Idempotency-Key claimed): retry after Retry-After */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: the database is down or a lock could not be had in time; retry (safe with the same Idempotency-Key) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    WebhookEndpointsController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED: malformed JSON, wrong types, unknown fields, bad amount, currency or id */
+            400: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAUTHORIZED: no or wrong API key */
+            401: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the API key lacks the scope this call needs (GET: wallets:read, writes: wallets:write, /v1/admin: admin) */
+            403: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
+            404: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: the API key has made its 1000 requests of the current window (1 s), or the client address has had 100 failed authentications in its current window (60 s); nothing was done (no money moved, no Idempotency-Key claimed): retry after Retry-After */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: the database is down or a lock could not be had in time; retry (safe with the same Idempotency-Key) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    WebhookEndpointsController_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description VALIDATION_FAILED: malformed JSON, wrong types, unknown fields, bad amount, currency or id */
+            400: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAUTHORIZED: no or wrong API key */
+            401: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the API key lacks the scope this call needs (GET: wallets:read, writes: wallets:write, /v1/admin: admin) */
+            403: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
+            404: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: the API key has made its 1000 requests of the current window (1 s), or the client address has had 100 failed authentications in its current window (60 s); nothing was done (no money moved, no Idempotency-Key claimed): retry after Retry-After */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: the database is down or a lock could not be had in time; retry (safe with the same Idempotency-Key) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    WebhookEndpointsController_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateWebhookEndpointDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED: malformed JSON, wrong types, unknown fields, bad amount, currency or id */
+            400: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAUTHORIZED: no or wrong API key */
+            401: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the API key lacks the scope this call needs (GET: wallets:read, writes: wallets:write, /v1/admin: admin) */
+            403: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
+            404: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: body over 64 KiB */
+            413: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: the body is not UTF-8 JSON */
+            415: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: the API key has made its 1000 requests of the current window (1 s), or the client address has had 100 failed authentications in its current window (60 s); nothing was done (no money moved, no Idempotency-Key claimed): retry after Retry-After */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: the database is down or a lock could not be had in time; retry (safe with the same Idempotency-Key) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    WebhookEndpointsController_deliveries: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The previous page's nextCursor */
+                cursor?: string;
+                /** @description Only deliveries in this status */
+                status?: "pending" | "delivered" | "failed";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryPageDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED: malformed JSON, wrong types, unknown fields, bad amount, currency or id */
+            400: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAUTHORIZED: no or wrong API key */
+            401: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the API key lacks the scope this call needs (GET: wallets:read, writes: wallets:write, /v1/admin: admin) */
+            403: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
+            404: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: the API key has made its 1000 requests of the current window (1 s), or the client address has had 100 failed authentications in its current window (60 s); nothing was done (no money moved, no Idempotency-Key claimed): retry after Retry-After */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: the database is down or a lock could not be had in time; retry (safe with the same Idempotency-Key) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    WebhookEndpointsController_resend: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry: a repeat with the same key and body returns the first response again (with Idempotency-Replayed: true) and moves no money; the same key with another body → 422. Kept at least 24 h. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResendDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResendResultDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED: malformed JSON, wrong types, unknown fields, bad amount, currency or id */
+            400: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAUTHORIZED: no or wrong API key */
+            401: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the API key lacks the scope this call needs (GET: wallets:read, writes: wallets:write, /v1/admin: admin) */
+            403: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
+            404: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description WALLET_ALREADY_EXISTS, HOLD_NOT_ACTIVE or IDEMPOTENCY_IN_PROGRESS */
+            409: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: body over 64 KiB */
+            413: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: the body is not UTF-8 JSON */
+            415: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE or IDEMPOTENCY_KEY_REUSED */
+            422: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     RateLimit: components["headers"]["RateLimit"];
@@ -2048,7 +3117,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND or HOLD_NOT_FOUND */
+            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
             404: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -2187,7 +3256,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND or HOLD_NOT_FOUND */
+            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
             404: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -2324,7 +3393,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND or HOLD_NOT_FOUND */
+            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
             404: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -2463,7 +3532,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND or HOLD_NOT_FOUND */
+            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
             404: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -2595,7 +3664,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND or HOLD_NOT_FOUND */
+            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
             404: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -2694,7 +3763,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND or HOLD_NOT_FOUND */
+            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
             404: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -2787,7 +3856,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND or HOLD_NOT_FOUND */
+            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
             404: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -2919,7 +3988,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND or HOLD_NOT_FOUND */
+            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
             404: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3013,7 +4082,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND or HOLD_NOT_FOUND */
+            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
             404: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3108,7 +4177,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND or HOLD_NOT_FOUND */
+            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
             404: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3248,7 +4317,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND or HOLD_NOT_FOUND */
+            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
             404: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3385,7 +4454,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND or HOLD_NOT_FOUND */
+            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
             404: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];

@@ -1,5 +1,5 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsDivisibleBy, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, ValidateBy, validateSync } from 'class-validator';
+import { IsBoolean, IsDivisibleBy, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, ValidateBy, validateSync } from 'class-validator';
 import { isIP } from 'node:net';
 
 const SCOPE_PATTERN = '(wallets:read|wallets:write|admin)';
@@ -23,6 +23,9 @@ function isTrustProxy(value: unknown): boolean {
 }
 
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
+/** 'true' and 'false' only: anything else stays as given and fails @IsBoolean, naming the variable. */
+const toBoolean = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : value === 'true' ? true : value === 'false' ? false : value;
 
 /**
  * Every environment variable the service reads, validated once at boot: a bad value stops the
@@ -101,6 +104,41 @@ export class Environment {
   /** Idempotency records are kept at least this long, then pruned. */
   @Transform(toInt) @IsInt() @Min(24) @Max(24 * 365)
   IDEMPOTENCY_TTL_HOURS = 24;
+
+  /**
+   * Webhook delivery runs inside this process unless false; then a separate `npm run worker` process (its own
+   * Deployment) delivers. Any number of processes may deliver side by side: they claim deliveries with
+   * FOR UPDATE SKIP LOCKED.
+   */
+  @Transform(toBoolean) @IsBoolean()
+  WEBHOOK_WORKER = true;
+
+  /** The first retry of a failed delivery waits this long; each later one twice as long, with jitter, up to an hour. */
+  @Transform(toInt) @IsInt() @Min(10) @Max(3_600_000)
+  WEBHOOK_RETRY_BASE_MS = 5_000;
+
+  /** A delivery is retried for this long after its first attempt (24 h by default), then marked failed; it can be re-sent. */
+  @Transform(toInt) @IsInt() @Min(1_000) @Max(30 * 24 * 3_600_000)
+  WEBHOOK_RETRY_FOR_MS = 24 * 3_600_000;
+
+  /** One attempt (connect, answer, body) may take this long; past it the attempt failed and is retried. */
+  @Transform(toInt) @IsInt() @Min(100) @Max(60_000)
+  WEBHOOK_TIMEOUT_MS = 10_000;
+
+  /** Endpoint URLs that resolve to loopback, private or link-local addresses are refused unless true (server-side request forgery). */
+  @Transform(toBoolean) @IsBoolean()
+  WEBHOOK_ALLOW_PRIVATE_URLS = false;
+
+  /** Attempts in flight at once, per process, in all and per endpoint: a slow receiver cannot take every slot. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(1_000)
+  WEBHOOK_MAX_CONCURRENCY = 32;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(100)
+  WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT = 4;
+
+  /** How often a delivering process looks for new events and due retries. */
+  @Transform(toInt) @IsInt() @Min(10) @Max(60_000)
+  WEBHOOK_POLL_INTERVAL_MS = 500;
 
   /** When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`; unset, it is open. */
   @IsOptional() @Matches(/^\S{16,256}$/, { message: 'METRICS_TOKEN must be 16–256 characters without spaces' })

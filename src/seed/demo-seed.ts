@@ -2,7 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { storedKeys } from '../auth/api-key-store.js';
 import { runMigrationsExclusively } from '../database/run-migrations.js';
 import { captureHold, placeHold, postMovement, refundTransaction, voidHold } from '../ledger/engine/calls.js';
-import { type EngineCall, renderCall } from '../ledger/engine/engine-call.js';
+import { type EngineCall, renderRecordedCall } from '../ledger/engine/engine-call.js';
 import { buildDemoPlan, DEMO_TENANTS, type DemoPlan, type PlannedOp } from './demo-plan.js';
 
 /**
@@ -164,7 +164,7 @@ async function insertWallets(manager: EntityManager, plan: DemoPlan): Promise<vo
 async function postBatch(manager: EntityManager, ops: PlannedOp[]): Promise<void> {
   const parameters: unknown[] = [];
   const calls = ops.map((op, index) => {
-    const { expression, parameters: own } = renderCall(engineCallOf(op), parameters.length + 1);
+    const { expression, parameters: own } = renderRecordedCall(engineCallOf(op), parameters.length + 1);
     parameters.push(...own);
     return `SELECT ${index} AS i, ${expression} AS r`;
   });

@@ -25,11 +25,12 @@ const LAYERS = [
   ['ledger-holds', { 'ledger-holds': '^src/ledger/holds/' }],
   ['ledger-batches', { 'ledger-batches': '^src/ledger/batches/' }],
   ['ledger-module', { 'ledger-module': '^src/ledger/ledger\\.module\\.ts$' }],
-  ['statements', { statements: '^src/statements/' }],
+  ['read-models', { statements: '^src/statements/', events: '^src/events/' }],
+  ['webhooks', { webhooks: '^src/webhooks/' }],
   [
     'composition',
     {
-      composition: '^src/(app\\.module\\.ts|main\\.ts|http-app\\.ts|entities\\.ts|cli/|seed/|examples/)',
+      composition: '^src/(app\\.module\\.ts|main\\.ts|worker\\.ts|http-app\\.ts|entities\\.ts|cli/|seed/|examples/)',
     },
   ],
 ];

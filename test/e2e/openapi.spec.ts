@@ -7,7 +7,7 @@ import { AUTH, READER_AUTH, startTestApp, TestApp, WRITER_AUTH } from '../suppor
  * every /v1 operation the 4xx answers it really gives (each one provoked here over HTTP, then looked up).
  */
 
-type Method = 'get' | 'post' | 'patch';
+type Method = 'get' | 'post' | 'patch' | 'delete';
 interface Operation {
   parameters?: { name: string; in: string; required?: boolean; schema?: Record<string, unknown> }[];
   requestBody?: { content: Record<string, { schema: Record<string, unknown> }> };
@@ -36,9 +36,17 @@ const V1_OPERATIONS: [Method, string][] = [
   ['get', '/v1/wallets/{id}/balance'],
   ['get', '/v1/reports/monthly'],
   ['get', '/v1/admin/ledger/verify'],
+  ['get', '/v1/events'],
+  ['post', '/v1/webhook-endpoints'],
+  ['get', '/v1/webhook-endpoints'],
+  ['get', '/v1/webhook-endpoints/{id}'],
+  ['patch', '/v1/webhook-endpoints/{id}'],
+  ['delete', '/v1/webhook-endpoints/{id}'],
+  ['get', '/v1/webhook-endpoints/{id}/deliveries'],
+  ['post', '/v1/webhook-endpoints/{id}/resend'],
 ];
 /** Operations that take no input at all, so they have no 400 to give. */
-const NO_INPUT_OPERATIONS = ['get /v1/admin/ledger/verify'];
+const NO_INPUT_OPERATIONS = ['get /v1/admin/ledger/verify', 'get /v1/webhook-endpoints'];
 const HEALTH_OPERATIONS: [Method, string][] = [
   ['get', '/health/live'],
   ['get', '/health/ready'],
@@ -49,7 +57,8 @@ describe('OpenAPI document (e2e)', () => {
   let doc: { openapi: string; paths: Record<string, Partial<Record<Method, Operation>>>; components: Record<string, Record<string, any>> };
 
   beforeAll(async () => {
-    t = await startTestApp();
+    // No webhook delivery in this app: the endpoint created below must never be dialled.
+    t = await startTestApp({ WEBHOOK_WORKER: 'false' });
     const res = await t.http.get('/docs-json');
     expect(res.status).toBe(200);
     doc = res.body;
@@ -149,6 +158,14 @@ describe('OpenAPI document (e2e)', () => {
       'get /v1/wallets/{id}/balance': '200',
       'get /v1/reports/monthly': '200',
       'get /v1/admin/ledger/verify': '200',
+      'get /v1/events': '200',
+      'post /v1/webhook-endpoints': '201',
+      'get /v1/webhook-endpoints': '200',
+      'get /v1/webhook-endpoints/{id}': '200',
+      'patch /v1/webhook-endpoints/{id}': '200',
+      'delete /v1/webhook-endpoints/{id}': '204',
+      'get /v1/webhook-endpoints/{id}/deliveries': '200',
+      'post /v1/webhook-endpoints/{id}/resend': '200',
     };
     for (const [method, path] of V1_OPERATIONS) {
       const successes = Object.keys(operation(method, path).responses).filter((s) => s.startsWith('2'));
@@ -206,6 +223,35 @@ describe('OpenAPI document (e2e)', () => {
     expect(list).toEqual(expect.objectContaining({ in: 'query', required: true }));
   });
 
+  it('describes the Event and its feed query with the contract fields', () => {
+    const page = resolve(operation('get', '/v1/events').responses['200'].content!['application/json'].schema);
+    expect(Object.keys(page.properties).sort()).toEqual(['data', 'nextCursor']);
+    const event = resolve(page.properties.data.items);
+    const fields = ['createdAt', 'data', 'id', 'sequence', 'type'];
+    expect(Object.keys(event.properties).sort()).toEqual(fields);
+    expect([...event.required].sort()).toEqual(fields);
+    expect(event.properties.sequence).toEqual(expect.objectContaining({ type: 'integer', minimum: 1 }));
+    expect([...event.properties.type.enum].sort()).toEqual(
+      ['hold.captured', 'hold.created', 'hold.expired', 'hold.voided', 'transaction.posted', 'wallet.created', 'wallet.updated'],
+    );
+    const query = (operation('get', '/v1/events').parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name);
+    expect(query.sort()).toEqual(['after', 'cursor', 'limit', 'type', 'walletId']);
+  });
+
+  it('describes the Webhook endpoint with the contract fields and the bodies that create and change it', () => {
+    const endpoint = resolve(operation('get', '/v1/webhook-endpoints/{id}').responses['200'].content!['application/json'].schema);
+    // the contract's fields, and updatedAt besides
+    expect(Object.keys(endpoint.properties).sort()).toEqual(['createdAt', 'description', 'eventTypes', 'id', 'secret', 'status', 'updatedAt', 'url']);
+    expect(endpoint.required).toEqual(expect.arrayContaining(['id', 'url', 'eventTypes', 'status', 'createdAt']));
+    expect(endpoint.required).not.toContain('secret');
+    expect([...endpoint.properties.status.enum].sort()).toEqual(['disabled', 'enabled']);
+    const body = (method: Method, path: string) => resolve(operation(method, path).requestBody!.content['application/json'].schema);
+    expect(Object.keys(body('post', '/v1/webhook-endpoints').properties).sort()).toEqual(['description', 'eventTypes', 'url']);
+    expect(body('post', '/v1/webhook-endpoints').required).toEqual(['url']);
+    expect(Object.keys(body('patch', '/v1/webhook-endpoints/{id}').properties).sort()).toEqual(['description', 'eventTypes', 'status', 'url']);
+    expect(operation('delete', '/v1/webhook-endpoints/{id}').responses['204'].content).toBeUndefined();
+  });
+
   it('documents that /health/ready answers 503 when not ready', () => {
     expect(Object.keys(operation('get', '/health/ready').responses)).toContain('503');
   });
@@ -218,6 +264,7 @@ describe('OpenAPI document (e2e)', () => {
     let holdsWallet: string;
     let activeHold: string;
     let capturedHold: string;
+    let endpoint: string;
     const unknown = randomUUID();
     const tooBig = 'x'.repeat(64 * 1024 + 1);
     const latin1 = (request: Test) => request.set('Content-Type', 'application/json; charset=iso-8859-1');
@@ -237,6 +284,9 @@ describe('OpenAPI document (e2e)', () => {
       activeHold = (await t.http.post('/v1/holds').set(AUTH).send({ walletId: holdsWallet, amount: 100 }).expect(201)).body.id;
       capturedHold = (await t.http.post('/v1/holds').set(AUTH).send({ walletId: holdsWallet, amount: 100 }).expect(201)).body.id;
       await t.http.post(`/v1/holds/${capturedHold}/capture`).set(AUTH).send({}).expect(201);
+      // a webhook endpoint at a public address (accepted without resolving it), disabled: nothing is sent to it
+      endpoint = (await t.http.post('/v1/webhook-endpoints').set(AUTH).send({ url: 'https://93.184.216.34/hook', eventTypes: ['wallet.created'] }).expect(201)).body.id;
+      await t.http.patch(`/v1/webhook-endpoints/${endpoint}`).set(AUTH).send({ status: 'disabled' }).expect(200);
     });
 
     /** [method, documented path, what provokes it, the status it must give, the request]. */
@@ -330,6 +380,36 @@ describe('OpenAPI document (e2e)', () => {
       ['get', '/v1/reports/monthly', 'month 13', 400, () => t.http.get('/v1/reports/monthly').query({ year: 2026, month: 13, currency: 'EUR' }).set(AUTH)],
       ['get', '/v1/reports/monthly', 'no key', 401, () => t.http.get('/v1/reports/monthly').query({ year: 2026, month: 11, currency: 'EUR' })],
       ['get', '/v1/admin/ledger/verify', 'no key', 401, () => t.http.get('/v1/admin/ledger/verify')],
+      ['get', '/v1/events', 'limit 0', 400, () => t.http.get('/v1/events').query({ limit: 0 }).set(AUTH)],
+      ['get', '/v1/events', 'after and cursor both', 400, () => t.http.get('/v1/events').query({ after: 1, cursor: 'x' }).set(AUTH)],
+      ['get', '/v1/events', 'no key', 401, () => t.http.get('/v1/events')],
+      ['post', '/v1/webhook-endpoints', 'not an http URL', 400, () => t.http.post('/v1/webhook-endpoints').set(AUTH).send({ url: 'ftp://93.184.216.34/hook' })],
+      ['post', '/v1/webhook-endpoints', 'a private URL', 400, () => t.http.post('/v1/webhook-endpoints').set(AUTH).send({ url: 'http://10.1.2.3/hook' })],
+      ['post', '/v1/webhook-endpoints', 'no key', 401, () => t.http.post('/v1/webhook-endpoints').send({ url: 'https://93.184.216.34/hook' })],
+      ['post', '/v1/webhook-endpoints', 'body over 64 KiB', 413, () => t.http.post('/v1/webhook-endpoints').set(AUTH).send({ url: 'https://93.184.216.34/hook', description: tooBig })],
+      ['post', '/v1/webhook-endpoints', 'latin-1 body', 415, () => latin1(t.http.post('/v1/webhook-endpoints').set(AUTH)).send('{"url":"https://93.184.216.34/hook"}')],
+      ['post', '/v1/webhook-endpoints', 'reused key', 422, () => t.http.post('/v1/webhook-endpoints').set(AUTH).set('Idempotency-Key', 'doc-key').send({ url: 'https://93.184.216.34/hook' })],
+      ['get', '/v1/webhook-endpoints', 'no key', 401, () => t.http.get('/v1/webhook-endpoints')],
+      ['get', '/v1/webhook-endpoints/{id}', 'bad id', 400, () => t.http.get('/v1/webhook-endpoints/nope').set(AUTH)],
+      ['get', '/v1/webhook-endpoints/{id}', 'no key', 401, () => t.http.get(`/v1/webhook-endpoints/${endpoint}`)],
+      ['get', '/v1/webhook-endpoints/{id}', 'unknown id', 404, () => t.http.get(`/v1/webhook-endpoints/${unknown}`).set(AUTH)],
+      ['patch', '/v1/webhook-endpoints/{id}', 'bad status', 400, () => t.http.patch(`/v1/webhook-endpoints/${endpoint}`).set(AUTH).send({ status: 'paused' })],
+      ['patch', '/v1/webhook-endpoints/{id}', 'no key', 401, () => t.http.patch(`/v1/webhook-endpoints/${endpoint}`).send({ status: 'disabled' })],
+      ['patch', '/v1/webhook-endpoints/{id}', 'unknown id', 404, () => t.http.patch(`/v1/webhook-endpoints/${unknown}`).set(AUTH).send({ status: 'disabled' })],
+      ['patch', '/v1/webhook-endpoints/{id}', 'body over 64 KiB', 413, () => t.http.patch(`/v1/webhook-endpoints/${endpoint}`).set(AUTH).send({ description: tooBig })],
+      ['patch', '/v1/webhook-endpoints/{id}', 'latin-1 body', 415, () => latin1(t.http.patch(`/v1/webhook-endpoints/${endpoint}`).set(AUTH)).send('{"status":"disabled"}')],
+      ['delete', '/v1/webhook-endpoints/{id}', 'bad id', 400, () => t.http.delete('/v1/webhook-endpoints/nope').set(AUTH)],
+      ['delete', '/v1/webhook-endpoints/{id}', 'no key', 401, () => t.http.delete(`/v1/webhook-endpoints/${endpoint}`)],
+      ['delete', '/v1/webhook-endpoints/{id}', 'unknown id', 404, () => t.http.delete(`/v1/webhook-endpoints/${unknown}`).set(AUTH)],
+      ['get', '/v1/webhook-endpoints/{id}/deliveries', 'limit 0', 400, () => t.http.get(`/v1/webhook-endpoints/${endpoint}/deliveries`).query({ limit: 0 }).set(AUTH)],
+      ['get', '/v1/webhook-endpoints/{id}/deliveries', 'no key', 401, () => t.http.get(`/v1/webhook-endpoints/${endpoint}/deliveries`)],
+      ['get', '/v1/webhook-endpoints/{id}/deliveries', 'unknown id', 404, () => t.http.get(`/v1/webhook-endpoints/${unknown}/deliveries`).set(AUTH)],
+      ['post', '/v1/webhook-endpoints/{id}/resend', 'after -1', 400, () => t.http.post(`/v1/webhook-endpoints/${endpoint}/resend`).set(AUTH).send({ after: -1 })],
+      ['post', '/v1/webhook-endpoints/{id}/resend', 'no key', 401, () => t.http.post(`/v1/webhook-endpoints/${endpoint}/resend`).send({ after: 0 })],
+      ['post', '/v1/webhook-endpoints/{id}/resend', 'unknown id', 404, () => t.http.post(`/v1/webhook-endpoints/${unknown}/resend`).set(AUTH).send({ after: 0 })],
+      ['post', '/v1/webhook-endpoints/{id}/resend', 'body over 64 KiB', 413, () => t.http.post(`/v1/webhook-endpoints/${endpoint}/resend`).set(AUTH).send({ after: 0, pad: tooBig })],
+      ['post', '/v1/webhook-endpoints/{id}/resend', 'latin-1 body', 415, () => latin1(t.http.post(`/v1/webhook-endpoints/${endpoint}/resend`).set(AUTH)).send('{"after":0}')],
+      ['post', '/v1/webhook-endpoints/{id}/resend', 'reused key', 422, () => t.http.post(`/v1/webhook-endpoints/${endpoint}/resend`).set(AUTH).set('Idempotency-Key', 'doc-key-2').send({ after: 0 })],
       // 403: a key without the scope the call needs (GET: wallets:read, writes: wallets:write, admin: admin).
       ...V1_OPERATIONS.map(([method, path]): [Method, string, string, number, () => Test] => [
         method,

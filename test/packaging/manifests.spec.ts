@@ -413,7 +413,8 @@ describe('docker/k8s manifests', () => {
 
   it('are one of each kind, namespace-agnostic, with consistent labels', () => {
     const counts = Object.fromEntries(Object.keys(MODELS).map((key) => [key, ofKind(key as KindKey).length]));
-    expect(counts).toEqual(Object.fromEntries(Object.keys(MODELS).map((key) => [key, 1])));
+    // two Deployments: the API and the webhook worker
+    expect(counts).toEqual(Object.fromEntries(Object.keys(MODELS).map((key) => [key, key === 'apps/v1/Deployment' ? 2 : 1])));
     for (const { where, doc } of manifests) {
       const metadata = doc.metadata as { namespace?: string; labels?: Record<string, string> };
       expect({ where, namespace: metadata.namespace }).toEqual({ where, namespace: undefined });
@@ -428,7 +429,11 @@ describe('docker/k8s manifests', () => {
   /** The objects the remaining tests look into (built per test, so that a missing one fails tests, not the file). */
   const objects = () => {
     const one = (key: KindKey) => only(ofKind(key), key) as never;
-    const deployment = new Deployment(one('apps/v1/Deployment'));
+    const component = (doc: never) => (doc as { metadata?: { labels?: Record<string, string> } }).metadata?.labels?.['app.kubernetes.io/component'];
+    const deploymentOf = (name: string) => new Deployment(only(ofKind('apps/v1/Deployment').filter((doc) => component(doc as never) === name), `Deployment ${name}`) as never);
+    const deployment = deploymentOf('api');
+    const worker = deploymentOf('webhook-worker');
+    const workerPod = must(worker.spec?.template.spec, 'worker pod spec');
     const job = new Job(one('batch/v1/Job'));
     const podSpec = must(deployment.spec?.template.spec, 'Deployment pod spec');
     const jobPod = must(job.spec?.template.spec, 'Job pod spec');
@@ -440,6 +445,10 @@ describe('docker/k8s manifests', () => {
       cronContainer: only(cronPod.containers, 'container in the CronJob'),
       cronLabels: cronJob.spec?.jobTemplate.spec?.template.metadata?.labels,
       deployment,
+      worker,
+      workerPod,
+      workerContainer: only(workerPod.containers, 'container in the worker Deployment'),
+      workerLabels: worker.spec?.template.metadata?.labels,
       job,
       service: new Service(one('v1/Service')),
       hpa: new HorizontalPodAutoscaler(one('autoscaling/v2/HorizontalPodAutoscaler')),
@@ -579,6 +588,25 @@ describe('docker/k8s manifests', () => {
     expect(selects(pdb.spec?.selector?.matchLabels, podLabels)).toBe(true);
     const targetPort = only(must(service.spec?.ports, 'Service ports'), 'Service port').targetPort;
     expect(container.ports?.some((p) => p.name === targetPort || p.containerPort === targetPort)).toBe(true);
+  });
+
+  it('worker Deployment: runs npm run worker with the API image and settings, probed on its health routes; nothing routes to it', () => {
+    const { deployment, container, workerContainer, workerPod, workerLabels, configMap, service, pdb } = objects();
+    expect([...(workerContainer.command ?? []), ...(workerContainer.args ?? [])].join(' ')).toBe('node dist/src/worker.js');
+    expect(workerContainer.image).toBe(container.image);
+    expect(workerContainer.envFrom).toEqual(container.envFrom);
+    // the API pods leave delivery to it
+    expect(configMap.data?.WEBHOOK_WORKER).toBe('false');
+    for (const [probe, path] of Object.entries(PROBE_PATHS)) {
+      expect({ probe, path: workerContainer[probe as keyof typeof PROBE_PATHS]?.httpGet?.path }).toEqual({ probe, path });
+    }
+    expect(workerPod.securityContext?.runAsNonRoot).toBe(true);
+    expect(workerContainer.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+    expect(workerPod.terminationGracePeriodSeconds).toBeGreaterThan(SHUTDOWN_DEADLINE_SECONDS);
+    expect(selects(service.spec?.selector, workerLabels)).toBe(false);
+    expect(selects(pdb.spec?.selector?.matchLabels, workerLabels)).toBe(false);
+    expect(selects(deployment.spec?.selector.matchLabels, workerLabels)).toBe(false);
+    expect(workerContainer.resources?.limits?.memory).toBeDefined();
   });
 
   it('HorizontalPodAutoscaler scales the Deployment on CPU, and owns the replica count', () => {

@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'WALLET_NOT_FOUND'
   | 'TRANSACTION_NOT_FOUND'
   | 'HOLD_NOT_FOUND'
+  | 'WEBHOOK_ENDPOINT_NOT_FOUND'
   | 'WALLET_ALREADY_EXISTS'
   | 'HOLD_NOT_ACTIVE'
   | 'IDEMPOTENCY_IN_PROGRESS'
@@ -37,6 +38,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   WALLET_NOT_FOUND: 404,
   TRANSACTION_NOT_FOUND: 404,
   HOLD_NOT_FOUND: 404,
+  WEBHOOK_ENDPOINT_NOT_FOUND: 404,
   WALLET_ALREADY_EXISTS: 409,
   HOLD_NOT_ACTIVE: 409,
   IDEMPOTENCY_IN_PROGRESS: 409,
@@ -65,6 +67,7 @@ export const ERROR_TITLE: Record<ErrorCode, string> = {
   WALLET_NOT_FOUND: 'Wallet not found',
   TRANSACTION_NOT_FOUND: 'Transaction not found',
   HOLD_NOT_FOUND: 'Hold not found',
+  WEBHOOK_ENDPOINT_NOT_FOUND: 'Webhook endpoint not found',
   WALLET_ALREADY_EXISTS: 'A wallet for this owner and currency exists',
   HOLD_NOT_ACTIVE: 'The hold is not active',
   IDEMPOTENCY_IN_PROGRESS: 'A request with this Idempotency-Key is still running',

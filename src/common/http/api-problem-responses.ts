@@ -6,7 +6,7 @@ const DESCRIPTIONS: Record<number, string> = {
   400: 'VALIDATION_FAILED: malformed JSON, wrong types, unknown fields, bad amount, currency or id',
   401: 'UNAUTHORIZED: no or wrong API key',
   403: 'FORBIDDEN: the API key lacks the scope this call needs (GET: wallets:read, writes: wallets:write, /v1/admin: admin)',
-  404: 'WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND or HOLD_NOT_FOUND',
+  404: 'WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND',
   409: 'WALLET_ALREADY_EXISTS, HOLD_NOT_ACTIVE or IDEMPOTENCY_IN_PROGRESS',
   413: 'PAYLOAD_TOO_LARGE: body over 64 KiB',
   415: 'UNSUPPORTED_MEDIA_TYPE: the body is not UTF-8 JSON',

@@ -40,6 +40,24 @@ export function renderCall(call: EngineCall, firstPlaceholder = 1): { expression
   return { expression, parameters: names.map((name) => call.args[name]) };
 }
 
+/**
+ * The call as the service sends it: wrapped in record_call_events (src/ledger/sql/record_call_events.sql), so
+ * the events of what it posted are written by the same statement, and its outcome comes back unchanged.
+ */
+export function renderRecordedCall(call: EngineCall, firstPlaceholder = 1): { expression: string; parameters: unknown[] } {
+  const { expression, parameters } = renderCall(call, firstPlaceholder);
+  const names = Object.keys(call.args);
+  const placeholderOf = (name: string) => {
+    const index = names.indexOf(name);
+    if (index < 0) throw new Error(`${call.entryPoint} call without ${name}`);
+    return `$${firstPlaceholder + index}`;
+  };
+  return {
+    expression: `record_call_events('${call.entryPoint}', ${placeholderOf('p_tenant_id')}, ${placeholderOf('p_now')}, ${expression})`,
+    parameters,
+  };
+}
+
 /** The trailing arguments every entry point takes: the Idempotency-Key triple and the service clock's time. */
 export function idempotencyArgs(context: CallContext) {
   return {

@@ -4,7 +4,7 @@ import { isDatabaseUnavailable, isRetryableConflict } from '../../common/errors/
 import { keyInProgress, keyReused, refusalFrom } from '../../idempotency/idempotency.store.js';
 import { WalletMetrics } from '../../observability/wallet-metrics.js';
 import type { TransactionDocument } from './documents.js';
-import { type EngineCall, renderCall } from './engine-call.js';
+import { type EngineCall, renderRecordedCall } from './engine-call.js';
 import { GroupPoster } from './group-poster.js';
 
 /** What the posting SQL entry points return (src/ledger/sql/idempotency_claim.sql, apply_*.sql, …). */
@@ -95,10 +95,13 @@ export class LedgerEngine {
     return resultOf(outcome);
   }
 
-  /** One group as one statement: a single move through its own entry point, several through post_group. */
+  /**
+   * One group as one statement: a single move through its own entry point, several through post_group; either
+   * way the statement also writes the events of what it posted.
+   */
   private async send(calls: readonly EngineCall[]): Promise<EngineOutcome[]> {
     if (calls.length === 1) {
-      const { expression, parameters } = renderCall(calls[0]!);
+      const { expression, parameters } = renderRecordedCall(calls[0]!);
       const { rows } = await this.pool().query(`SELECT ${expression} AS result`, parameters);
       return [rows[0]!.result as EngineOutcome];
     }

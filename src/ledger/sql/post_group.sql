@@ -9,7 +9,8 @@
 -- that item's answer, not the group's. Returns the answers in the order of p_calls. An error in any call fails
 -- the whole statement, so a group is never half-posted; the service then posts each of its calls on its own.
 -- A group of deposits, withdrawals and transfers only is decided the same way but written set-based
--- (post_movements_together.sql), unless that function declines it.
+-- (post_movements_together.sql), unless that function declines it. Last, the events of every call that posted
+-- are written (record_events.sql), in arrival order.
 CREATE OR REPLACE FUNCTION post_group(p_calls jsonb)
  RETURNS jsonb LANGUAGE plpgsql AS $$
    DECLARE
@@ -28,7 +29,10 @@ CREATE OR REPLACE FUNCTION post_group(p_calls jsonb)
      -- deposits, withdrawals and transfers only (the hot path): decided one by one, written set-based
      IF NOT EXISTS (SELECT 1 FROM jsonb_array_elements(p_calls) c WHERE c->>'entry_point' <> 'post_movement') THEN
        v_together := post_movements_together(p_calls, v_wallets);
-       IF v_together IS NOT NULL THEN RETURN v_together; END IF;
+       IF v_together IS NOT NULL THEN
+         PERFORM record_events(p_calls, v_together);
+         RETURN v_together;
+       END IF;
      END IF;
      FOR v_call IN SELECT value FROM jsonb_array_elements(p_calls) LOOP
        v_a := v_call->'args';
@@ -72,5 +76,6 @@ CREATE OR REPLACE FUNCTION post_group(p_calls jsonb)
          RAISE EXCEPTION 'post_group: unknown entry point %', v_call->>'entry_point';
        END IF;
      END LOOP;
+     PERFORM record_events(p_calls, to_jsonb(v_answers));
      RETURN to_jsonb(v_answers);
    END $$;

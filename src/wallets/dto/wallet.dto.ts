@@ -41,3 +41,35 @@ export function toWalletDto(wallet: WalletEntity): WalletDto {
     updatedAt: wallet.updatedAt.toISOString(),
   };
 }
+
+/** A wallet row as PostgreSQL's to_jsonb renders it (the wallet.* events store it so: src/ledger/sql/wallet_event.sql). */
+export interface WalletDocument {
+  id: string;
+  owner_id: string;
+  currency: string;
+  status: WalletStatus;
+  balance: number | string;
+  held: number | string;
+  overdraft_limit: number | string;
+  metadata: Metadata;
+  created_at: string;
+  updated_at: string;
+}
+
+export function toWalletDtoFromDocument(doc: WalletDocument): WalletDto {
+  const balance = minorUnitsFromDb(doc.balance);
+  const held = minorUnitsFromDb(doc.held);
+  return {
+    id: doc.id,
+    ownerId: doc.owner_id,
+    currency: doc.currency.trim(),
+    status: doc.status,
+    balance,
+    held,
+    available: balance - held,
+    overdraftLimit: minorUnitsFromDb(doc.overdraft_limit),
+    metadata: doc.metadata,
+    createdAt: new Date(doc.created_at).toISOString(),
+    updatedAt: new Date(doc.updated_at).toISOString(),
+  };
+}
