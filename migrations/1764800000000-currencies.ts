@@ -27,6 +27,8 @@ const CREATED = ['apply_conversion', 'post_conversion'];
  *   to zero in each currency on its own (it summed across currencies, which one currency per transaction made the
  *   same thing).
  * - post_group dispatches the new entry point post_conversion, and wallets_of_call names its two wallets.
+ * - transaction_document writes a conversion's rate as a string (numeric, up to 24 digits: a JSON number would
+ *   reach JavaScript as a binary float).
  *
  * The new CHECK and foreign key on entries and transactions are validated against the rows there, one scan of each
  * table under this migration's lock. down() fails while a conversion exists: its entries break the old foreign key.
@@ -102,6 +104,7 @@ export class Currencies1764800000000 implements MigrationInterface {
         ADD CONSTRAINT entries_transaction_fk FOREIGN KEY (transaction_id) REFERENCES transactions (id)`);
 
     await queryRunner.query(migrationSql(VERSION, 'entries_assert_balanced'));
+    await queryRunner.query(migrationSql(VERSION, 'transaction_document'));
     for (const name of CREATED) await queryRunner.query(migrationSql(VERSION, name));
     await queryRunner.query(migrationSql(VERSION, 'wallets_of_call'));
     await queryRunner.query(migrationSql(VERSION, 'post_group'));
@@ -112,6 +115,7 @@ export class Currencies1764800000000 implements MigrationInterface {
     await queryRunner.query(migrationSql('1764500000000', 'post_group'));
     await queryRunner.query(migrationSql('1764500000000', 'wallets_of_call'));
     for (const name of [...CREATED].reverse()) await queryRunner.query(`DROP FUNCTION ${name}`);
+    await queryRunner.query(replacing(migrationSql('1764070000000', 'transaction_document')));
     await queryRunner.query(replacing(migrationSql('1764070000000', 'entries_assert_balanced')));
 
     await queryRunner.query(`
