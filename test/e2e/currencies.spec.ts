@@ -13,6 +13,7 @@ import { ACME_AUTH, AUTH, fundedWallet, newWallet, READER_AUTH, startTestApp, Te
 
 type Body = Record<string, any>;
 const MAX = Number.MAX_SAFE_INTEGER;
+const minor = (currency: string) => ({ JPY: 0, CLP: 0, KWD: 3, BHD: 3 })[currency] ?? 2;
 
 describe('several currencies (e2e)', () => {
   let t: TestApp;
@@ -141,6 +142,49 @@ describe('several currencies (e2e)', () => {
       const res = await quote({ fromCurrency, toCurrency, amount });
       expectProblem(res, 422, 'AMOUNT_NOT_CONVERTIBLE');
       expect(res.body.detail).toContain(detail);
+    });
+
+    it('agrees with PostgreSQL numeric on 300 seeded random quotes across exponents 0, 2 and 3 (the schema recomputes each one it stores)', async () => {
+      let seed = 0xfeed;
+      const next = () => {
+        seed = (seed * 1103515245 + 12345) % 2 ** 31;
+        return seed / 2 ** 31;
+      };
+      const pairs = [['EUR', 'JPY'], ['JPY', 'KWD'], ['KWD', 'JPY'], ['EUR', 'KWD'], ['BHD', 'CLP'], ['CLP', 'BHD'], ['GBP', 'USD']] as const;
+      let made = 0;
+      for (let i = 0; i < 300; i++) {
+        const [from, to] = pairs[i % pairs.length]!;
+        const digits = (n: number) => Array.from({ length: n }, () => Math.floor(next() * 10)).join('');
+        const rate = `${Number(digits(1 + Math.floor(next() * 4)))}.${digits(1 + Math.floor(next() * 12))}`;
+        if (!/[1-9]/.test(rate)) continue;
+        await setRate(from, to, rate).expect(200);
+        const amount = Number(BigInt(digits(1 + Math.floor(next() * 15))) % BigInt(MAX)) + 1;
+        const res = await quote({ fromCurrency: from, toCurrency: to, amount });
+        if (res.status === 422) {
+          expect(res.body.code).toBe('AMOUNT_NOT_CONVERTIBLE');
+          continue;
+        }
+        expect(res.status).toBe(201);
+        const { rows } = await t.db.pool.query(
+          `SELECT floor($1::numeric * $2::numeric * power(10::numeric, $3::int - $4::int))::text AS exact`,
+          [amount, rate, minor(to), minor(from)],
+        );
+        expect([from, to, rate, amount, String(res.body.convertedAmount)]).toEqual([from, to, rate, amount, rows[0].exact]);
+        made++;
+      }
+      expect(made).toBeGreaterThan(200);
+    });
+
+    it('the schema refuses a quote whose convertedAmount is not amount × rate rounded down', async () => {
+      const insert = (converted: number) =>
+        t.db.pool.query(
+          `INSERT INTO fx_quotes (id, tenant_id, from_currency, to_currency, amount, converted_amount, rate, from_exponent, to_exponent, expires_at, created_at)
+           VALUES (gen_random_uuid(), 'default', 'EUR', 'JPY', 100, $1, 162.37, 2, 0, now() + interval '30 seconds', now())`,
+          [converted],
+        );
+      await expect(insert(163)).rejects.toThrow(/fx_quotes_converted_exactly/);
+      await expect(insert(161)).rejects.toThrow(/fx_quotes_converted_exactly/);
+      await insert(162);
     });
 
     it('a pair without a rate → 422 RATE_UNAVAILABLE; a rate is never inverted; XDR has no minor unit', async () => {
@@ -355,6 +399,20 @@ describe('several currencies (e2e)', () => {
       const replay = await t.http.post('/v1/conversions').set(AUTH).set('Idempotency-Key', `race-${q.id}-${loser}`)
         .send({ quoteId: q.id, fromWalletId: payers[loser], toWalletId: receivers[loser] });
       expectProblem(replay, 409, 'QUOTE_USED');
+    });
+
+    it('conversions both ways between the same two wallets at once queue on the wallets (ascending id order), never deadlock', async () => {
+      const eur = await fundedWallet(t.http, 100_000, { currency: 'EUR' });
+      const usd = await fundedWallet(t.http, 100_000, { currency: 'USD' });
+      const there = await Promise.all(Array.from({ length: 10 }, () => newQuote({ fromCurrency: 'EUR', toCurrency: 'USD', amount: 1_000 })));
+      const back = await Promise.all(Array.from({ length: 10 }, () => newQuote({ fromCurrency: 'USD', toCurrency: 'EUR', amount: 1_000 })));
+      const answers = await Promise.all([
+        ...there.map((q) => convert({ quoteId: q.id, fromWalletId: eur, toWalletId: usd })),
+        ...back.map((q) => convert({ quoteId: q.id, fromWalletId: usd, toWalletId: eur })),
+      ]);
+      expect(answers.map((res) => res.status)).toEqual(Array(20).fill(201));
+      // 10 × (−1000 + 922) EUR and 10 × (−1000 + 1084) USD
+      expect([(await wallet(eur)).balance, (await wallet(usd)).balance]).toEqual([100_000 - 780, 100_000 + 840]);
     });
 
     it('20 conversions of one quote between the same two wallets at once: one posts, the wallets queue', async () => {
