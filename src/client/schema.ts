@@ -2128,7 +2128,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The currency converted from (ISO 4217, upper case) */
                 from: string;
+                /** @description The currency converted to */
                 to: string;
             };
             cookie?: never;

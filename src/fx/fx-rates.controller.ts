@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Put, Req } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { ApiKeyAuth } from '../auth/api-key-auth.decorator.js';
 import { type AuthenticatedRequest, RequireScope } from '../auth/api-key.guard.js';
 import { Tenant } from '../auth/tenant.decorator.js';
@@ -36,6 +36,8 @@ export class FxRatesController {
       'Every rate set is kept with its time (the newest is current). from = to, or a currency ISO 4217 gives no minor unit ' +
       '(XDR, XSU), answers 400.',
   })
+  @ApiParam({ name: 'from', description: 'The currency converted from (ISO 4217, upper case)', example: 'EUR', schema: { type: 'string', pattern: '^[A-Z]{3}$' } })
+  @ApiParam({ name: 'to', description: 'The currency converted to', example: 'USD', schema: { type: 'string', pattern: '^[A-Z]{3}$' } })
   @ApiOkResponse({ type: FxRateDto })
   @ApiProblemResponses(400, 413, 415)
   async set(
