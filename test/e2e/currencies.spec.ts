@@ -40,6 +40,26 @@ describe('several currencies (e2e)', () => {
   }
   const wallet = async (id: string, query = '') => (await t.http.get(`/v1/wallets/${id}${query}`).set(AUTH).expect(200)).body;
 
+  it("the README's cross-currency order: EUR top-up, quote, conversion to a USD seller, the buyer's balance in USD", async () => {
+    const key = (name: string) => ({ 'Idempotency-Key': `${name}-${randomUUID()}` });
+    expect((await setRate('EUR', 'USD', '1.0842').expect(200)).body).toEqual(expect.objectContaining({ rate: '1.0842' }));
+    const buyer = await newWallet(t.http, { currency: 'EUR' });
+    const seller = await newWallet(t.http, { currency: 'USD' });
+    await t.http.post(`/v1/wallets/${buyer}/deposits`).set(AUTH).set(key('topup')).send({ amount: 10_000, reference: 'card-8812' }).expect(201);
+    const q = (await t.http.post('/v1/fx-quotes').set(AUTH).set(key('quote')).send({ fromCurrency: 'EUR', toCurrency: 'USD', amount: 4_990, expiresInSeconds: 60 }).expect(201)).body;
+    expect(q.convertedAmount).toBe(5_410);
+    const payKey = key('pay');
+    const body = { quoteId: q.id, fromWalletId: buyer, toWalletId: seller, reference: 'order-2077' };
+    const paid = await t.http.post('/v1/conversions').set(AUTH).set(payKey).send(body).expect(201);
+    expect(paid.body).toEqual(expect.objectContaining({ type: 'conversion', amount: 4_990, currency: 'EUR', convertedAmount: 5_410, toCurrency: 'USD' }));
+    expect(paid.body.entries.map((e: Body) => [e.walletId ?? e.account, e.amount])).toEqual([[buyer, -4_990], ['fx:EUR', 4_990], ['fx:USD', -5_410], [seller, 5_410]]);
+    const retried = await t.http.post('/v1/conversions').set(AUTH).set(payKey).send(body).expect(201);
+    expect([retried.headers['idempotency-replayed'], retried.body.id]).toEqual(['true', paid.body.id]);
+    expect((await t.http.get(`/v1/fx-quotes/${q.id}`).set(AUTH).expect(200)).body).toEqual(expect.objectContaining({ status: 'used', transactionId: paid.body.id }));
+    expect(await wallet(buyer, '?displayCurrency=USD')).toEqual(expect.objectContaining({ balance: 5_010, display: expect.objectContaining({ balance: 5_431, estimate: true }) }));
+    expect((await wallet(seller)).balance).toBe(5_410);
+  });
+
   describe('rates', () => {
     it('PUT sets a rate for the pair (admin scope), answers it in its shortest decimal text, and keeps every rate set', async () => {
       const first = await setRate('CHF', 'SEK', '11.2500').expect(200);
