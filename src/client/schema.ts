@@ -37,7 +37,7 @@ export interface paths {
         };
         /**
          * Get a wallet with its balance, held and available amounts
-         * @description available = balance − held; amounts in minor units of the wallet currency.
+         * @description available = balance − held; amounts in minor units of the wallet currency. With `displayCurrency`, also `display`: the balance and available amount in that currency at the tenant's current rate, each rounded down, marked `estimate: true` (422 RATE_UNAVAILABLE without a rate; 422 AMOUNT_NOT_CONVERTIBLE when an amount would pass 2^53 − 1 minor units).
          */
         get: operations["WalletsController_get"];
         put?: never;
@@ -105,11 +105,12 @@ export interface paths {
         };
         /**
          * The accountant's monthly turnover in one currency, as CSV
-         * @description All transactions of the currency stamped in the calendar month (UTC), as an RFC 4180 CSV attachment (CRLF, header row `section,period,type,referencePrefix,count,amount,refundCount,refundedAmount,currency`). Amounts are integer minor units; `amount` is a sum of transaction amounts (always positive; the type says which way money went). Rows, in this order:
+         * @description All transactions of the currency stamped in the calendar month (UTC), as an RFC 4180 CSV attachment (CRLF, header row `section,period,type,referencePrefix,count,amount,refundCount,refundedAmount,currency,toCurrency,convertedAmount`). Amounts are integer minor units; `amount` is a sum of transaction amounts (always positive; the type says which way money went). Rows, in this order:
          *
          *     - `day`: per UTC day (`period` YYYY-MM-DD) and `type`, the `count` and `amount` of transactions; only days and types that had any.
          *     - `month`: per `type`, the whole month (`period` YYYY-MM).
          *     - `capture_prefix`: per reference prefix, the month's captures (`count`, `amount` captured) and the refunds of captures posted in the month (`refundCount`, `refundedAmount`), grouped by the prefix of the capture they reverse (which may be from an earlier month). The prefix is the reference up to its first ':' (`order:1042` → `order`), the whole reference when it has no ':', and empty for a capture without reference.
+         *     - `conversion_pair`: the month's conversions into or out of the currency, per pair: `count`, `amount` converted in the row's `currency` (the pair's source) and `convertedAmount` received in `toCurrency`. Every other row is in the report's currency, with `toCurrency` and `convertedAmount` empty; its `day` and `month` rows count conversions out of the currency (their amount in it).
          *
          *     Text that a spreadsheet would run as a formula (starting with = + - @) is written with a leading '.
          */
@@ -286,6 +287,86 @@ export interface paths {
          * @description For a startupProbe. The service runs its migrations before it listens; this answers 200 once it has seen every migration applied and never asks the database again after that (readiness watches the database).
          */
         get: operations["HealthController_startup"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/fx-rates/{from}/{to}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set the exchange rate of a currency pair
+         * @description Sets the rate of from → to for the key's tenant, from now on: quotes made after it and balances shown in `to` use it; quotes made before keep theirs. Rates are directional and never inverted: set to → from as well to convert both ways. Every rate set is kept with its time (the newest is current). from = to, or a currency ISO 4217 gives no minor unit (XDR, XSU), answers 400.
+         */
+        put: operations["FxRatesController_set"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/fx-rates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tenant's current exchange rates
+         * @description The newest rate of every pair that has one, in `data`.
+         */
+        get: operations["FxRatesController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/fx-quotes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Quote a conversion between two currencies, valid for a time
+         * @description Fixes what `amount` of fromCurrency converts into at the tenant's current rate: `convertedAmount` = amount × rate in toCurrency's minor units (each currency with its ISO 4217 exponent), rounded down, computed exactly. Use it once, before `expiresAt` (default 30 s, at most 600), with POST /v1/conversions. No rate for the pair → 422 RATE_UNAVAILABLE; an amount that converts to 0 or past 2^53 − 1 minor units → 422 AMOUNT_NOT_CONVERTIBLE (the detail names the amounts that do); fromCurrency = toCurrency → 400.
+         */
+        post: operations["FxQuotesController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/fx-quotes/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an FX quote
+         * @description With its status now: active, used (by transactionId) or expired.
+         */
+        get: operations["FxQuotesController_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -514,6 +595,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/conversions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Convert money from a wallet in one currency to a wallet in another, at an FX quote
+         * @description Posts one transaction of type conversion with four entries: the quote's amount leaves fromWalletId and reaches the account fx:<FROM>, and its convertedAmount leaves fx:<TO> and reaches toWalletId, so each currency sums to zero on its own. Under the same locks, funds check (available ≥ amount − overdraftLimit) and idempotency as every move. A quote is used at most once: a second conversion with it → 409 QUOTE_USED, even when sent at once. Unknown quote → 404 QUOTE_NOT_FOUND; at or after its expiresAt → 422 QUOTE_EXPIRED; wallets whose currencies are not the quote's → 422 CURRENCY_MISMATCH. A conversion is not refunded (422 TRANSACTION_NOT_REFUNDABLE): convert back with a quote the other way. Send an Idempotency-Key to make retries safe.
+         */
+        post: operations["ConversionsController_convert"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/batches": {
         parameters: {
             query?: never;
@@ -609,6 +710,37 @@ export interface components {
                 [key: string]: (string | null) | number | boolean;
             };
         };
+        WalletDisplayDto: {
+            /** @example USD */
+            currency: string;
+            /**
+             * Format: int64
+             * @description The balance in minor units of `currency`, at `rate`, rounded down (towards −∞)
+             * @example 12500
+             */
+            balance: number;
+            /**
+             * Format: int64
+             * @description available in minor units of `currency`, at `rate`, rounded down (towards −∞), converted on its own
+             * @example 12500
+             */
+            available: number;
+            /**
+             * @description Major units of `currency` per major unit of the wallet's currency; "1" for its own
+             * @example 1.0842
+             */
+            rate: string;
+            /**
+             * Format: date-time
+             * @description When the rate was set (absent for the wallet’s own currency)
+             */
+            rateUpdatedAt?: string;
+            /**
+             * @description Always true: shown at the current rate, not a quote; converting needs a quote (POST /v1/fx-quotes)
+             * @enum {boolean}
+             */
+            estimate: true;
+        };
         WalletDto: {
             /**
              * Format: uuid
@@ -657,6 +789,8 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             updatedAt: string;
+            /** @description Only with ?displayCurrency=: the amounts in that currency */
+            display?: components["schemas"]["WalletDisplayDto"];
         };
         WalletListDto: {
             data: components["schemas"]["WalletDto"][];
@@ -704,7 +838,7 @@ export interface components {
              * @example deposit
              * @enum {string}
              */
-            type: "deposit" | "withdrawal" | "transfer" | "capture" | "refund";
+            type: "deposit" | "withdrawal" | "transfer" | "capture" | "refund" | "conversion";
             /** @example card-7731 */
             reference: string | null;
             /** @example Top-up by card */
@@ -800,7 +934,7 @@ export interface components {
              */
             walletId?: string;
             /**
-             * @description The system account this leg posts to (money entering or leaving: world; captured: revenue)
+             * @description The system account this leg posts to (money entering or leaving: world; captured: revenue; converted between currencies: fx)
              * @example world:EUR
              */
             account?: string;
@@ -820,7 +954,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             /** @enum {string} */
-            type: "deposit" | "withdrawal" | "transfer" | "capture" | "refund";
+            type: "deposit" | "withdrawal" | "transfer" | "capture" | "refund" | "conversion";
             /** @enum {string} */
             status: "posted";
             /**
@@ -828,7 +962,10 @@ export interface components {
              * @example 2500
              */
             amount: number;
-            /** @example EUR */
+            /**
+             * @description The currency of `amount`; for a conversion, the currency converted from
+             * @example EUR
+             */
             currency: string;
             /**
              * Format: uuid
@@ -837,12 +974,12 @@ export interface components {
             walletId?: string;
             /**
              * Format: uuid
-             * @description Transfers, captures and refunds: the paying wallet (absent when the revenue account pays a refund)
+             * @description Transfers, captures, refunds and conversions: the paying wallet (absent when the revenue account pays a refund)
              */
             fromWalletId?: string;
             /**
              * Format: uuid
-             * @description Transfers, captures and refunds: the receiving wallet (absent for a capture to the revenue account)
+             * @description Transfers, captures, refunds and conversions: the receiving wallet (absent for a capture to the revenue account)
              */
             toWalletId?: string;
             /**
@@ -856,6 +993,27 @@ export interface components {
              */
             refundOf?: string;
             /**
+             * Format: uuid
+             * @description Conversions: the FX quote they used (a quote is used at most once)
+             */
+            quoteId?: string;
+            /**
+             * @description Conversions: the currency converted to
+             * @example USD
+             */
+            toCurrency?: string;
+            /**
+             * Format: int64
+             * @description Conversions: what reached `toWalletId`, in minor units of `toCurrency` (the quote's convertedAmount)
+             * @example 2710
+             */
+            convertedAmount?: number;
+            /**
+             * @description Conversions: the quote's rate, major units of `toCurrency` per major unit of `currency`, as a decimal string
+             * @example 1.0842
+             */
+            rate?: string;
+            /**
              * Format: int64
              * @description Deposits, transfers and captures: how much has been refunded so far (always 0 for other types)
              * @example 0
@@ -868,6 +1026,7 @@ export interface components {
             };
             /** Format: date-time */
             createdAt: string;
+            /** @description Two legs that sum to zero; a conversion has four, two per currency, and each currency sums to zero on its own */
             entries: components["schemas"]["EntryDto"][];
         };
         TransactionEventDataDto: {
@@ -1107,6 +1266,100 @@ export interface components {
                 [key: string]: components["schemas"]["CheckStatusDto"];
             };
         };
+        SetFxRateDto: {
+            /**
+             * @description How many major units of `toCurrency` one major unit of `fromCurrency` buys (EUR→USD 1.0842: one euro buys 1.0842 dollars), as a decimal string: greater than 0, at most 12 digits before the point and 12 after it, no sign or exponent. Never a JSON number: a binary float cannot hold most decimal rates exactly.
+             * @example 1.0842
+             */
+            rate: string;
+        };
+        FxRateDto: {
+            /** @example EUR */
+            fromCurrency: string;
+            /** @example USD */
+            toCurrency: string;
+            /**
+             * @description How many major units of `toCurrency` one major unit of `fromCurrency` buys (EUR→USD 1.0842: one euro buys 1.0842 dollars), as a decimal string: greater than 0, at most 12 digits before the point and 12 after it, no sign or exponent. Never a JSON number: a binary float cannot hold most decimal rates exactly.
+             * @example 1.0842
+             */
+            rate: string;
+            /**
+             * Format: date-time
+             * @description When this rate was set
+             */
+            updatedAt: string;
+        };
+        FxRateListDto: {
+            /** @description The tenant's current rate of every pair that has one, by fromCurrency, then toCurrency */
+            data: components["schemas"]["FxRateDto"][];
+        };
+        CreateFxQuoteDto: {
+            /**
+             * @description ISO 4217 currency code, upper case
+             * @example EUR
+             */
+            fromCurrency: string;
+            /**
+             * @description ISO 4217 currency code, upper case
+             * @example EUR
+             */
+            toCurrency: string;
+            /**
+             * Format: int64
+             * @description Minor units of fromCurrency to convert: a safe integer ≥ 1.
+             * @example 2500
+             */
+            amount: number;
+            /**
+             * Format: int32
+             * @description Seconds the quote can be used for (default 30, at most 600).
+             * @default 30
+             * @example 30
+             */
+            expiresInSeconds: number;
+        };
+        FxQuoteDto: {
+            /** Format: uuid */
+            id: string;
+            /** @example EUR */
+            fromCurrency: string;
+            /** @example USD */
+            toCurrency: string;
+            /**
+             * Format: int64
+             * @description Minor units of fromCurrency
+             * @example 2500
+             */
+            amount: number;
+            /**
+             * Format: int64
+             * @description amount × rate in minor units of toCurrency, each currency with its own ISO 4217 exponent (JPY 0, EUR 2, KWD 3), rounded down; computed exactly, with no binary floating point
+             * @example 2710
+             */
+            convertedAmount: number;
+            /**
+             * @description Major units of toCurrency per major unit of fromCurrency
+             * @example 1.0842
+             */
+            rate: string;
+            /**
+             * Format: date-time
+             * @description The quote can be used before this moment; at it and after, a conversion answers 422 QUOTE_EXPIRED
+             */
+            expiresAt: string;
+            /** Format: date-time */
+            createdAt: string;
+            /**
+             * @description active: can be used; used: a conversion used it (transactionId); expired: past expiresAt, unused. As of the answer: a creation always answers active.
+             * @enum {string}
+             */
+            status: "active" | "used" | "expired";
+            /**
+             * Format: uuid
+             * @description The conversion that used the quote
+             */
+            transactionId?: string;
+        };
         MovementDto: {
             /**
              * @description Your reference, e.g. an order or payout id
@@ -1278,6 +1531,42 @@ export interface components {
              */
             toWalletId?: string;
         };
+        ConversionDto: {
+            /**
+             * @description Your reference, e.g. an order or payout id
+             * @example order-1042
+             */
+            reference?: string;
+            /**
+             * @description Free text shown in statements
+             * @example Top-up by card
+             */
+            description?: string;
+            /**
+             * @description Flat object: at most 50 keys of at most 40 characters; values are strings (≤ 500 characters), numbers, booleans or null.
+             * @example {
+             *       "orderId": "ord_1042"
+             *     }
+             */
+            metadata?: {
+                [key: string]: (string | null) | number | boolean;
+            };
+            /**
+             * Format: uuid
+             * @description The FX quote to convert at (POST /v1/fx-quotes): its amounts are what moves
+             */
+            quoteId: string;
+            /**
+             * Format: uuid
+             * @description The wallet that pays the quote's amount, in its fromCurrency
+             */
+            fromWalletId: string;
+            /**
+             * Format: uuid
+             * @description The wallet that receives the quote's convertedAmount, in its toCurrency (the same owner or another)
+             */
+            toWalletId: string;
+        };
         BatchOperationDto: {
             /**
              * @description Your reference, e.g. an order or payout id
@@ -1391,7 +1680,7 @@ export interface components {
         };
         LedgerCheckResultDto: {
             /** @enum {string} */
-            check: "wallet_balance_equals_entries" | "wallet_balance_equals_last_entry" | "wallet_held_equals_active_holds" | "transaction_entries_sum_to_zero" | "entries_have_transaction" | "currency_entries_sum_to_zero" | "refunded_amount_equals_refunds" | "hold_captured_amount_equals_capture";
+            check: "wallet_balance_equals_entries" | "wallet_balance_equals_last_entry" | "wallet_held_equals_active_holds" | "transaction_entries_sum_to_zero" | "entries_have_transaction" | "entries_in_transaction_currency" | "conversion_legs_match_quote" | "currency_entries_sum_to_zero" | "refunded_amount_equals_refunds" | "hold_captured_amount_equals_capture";
             /** @description The invariant, and what expected and actual mean for it */
             description: string;
             /**
@@ -1405,7 +1694,7 @@ export interface components {
              * @example wallet_balance_equals_entries
              * @enum {string}
              */
-            check: "wallet_balance_equals_entries" | "wallet_balance_equals_last_entry" | "wallet_held_equals_active_holds" | "transaction_entries_sum_to_zero" | "entries_have_transaction" | "currency_entries_sum_to_zero" | "refunded_amount_equals_refunds" | "hold_captured_amount_equals_capture";
+            check: "wallet_balance_equals_entries" | "wallet_balance_equals_last_entry" | "wallet_held_equals_active_holds" | "transaction_entries_sum_to_zero" | "entries_have_transaction" | "entries_in_transaction_currency" | "conversion_legs_match_quote" | "currency_entries_sum_to_zero" | "refunded_amount_equals_refunds" | "hold_captured_amount_equals_capture";
             /**
              * @description Wallet, transaction or hold id; a currency code for currency_entries_sum_to_zero
              * @example 0b6f4f38-8e39-4b8f-9a55-3f3f8f1f2a10
@@ -1606,7 +1895,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description WALLET_ALREADY_EXISTS, HOLD_NOT_ACTIVE or IDEMPOTENCY_IN_PROGRESS */
+            /** @description WALLET_ALREADY_EXISTS, HOLD_NOT_ACTIVE, QUOTE_USED or IDEMPOTENCY_IN_PROGRESS */
             409: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -1639,7 +1928,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE or IDEMPOTENCY_KEY_REUSED */
+            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE, QUOTE_EXPIRED, RATE_UNAVAILABLE, AMOUNT_NOT_CONVERTIBLE or IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -1675,7 +1964,10 @@ export interface operations {
     };
     WalletsController_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Also show the balance and available amount in this currency, at the tenant's current rate (`display`): an estimate, rounded down */
+                displayCurrency?: string;
+            };
             header?: never;
             path: {
                 id: string;
@@ -1727,8 +2019,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
+            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND, QUOTE_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
             404: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE, QUOTE_EXPIRED, RATE_UNAVAILABLE, AMOUNT_NOT_CONVERTIBLE or IDEMPOTENCY_KEY_REUSED */
+            422: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     RateLimit: components["headers"]["RateLimit"];
@@ -1819,7 +2122,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
+            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND, QUOTE_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
             404: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -1852,7 +2155,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE or IDEMPOTENCY_KEY_REUSED */
+            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE, QUOTE_EXPIRED, RATE_UNAVAILABLE, AMOUNT_NOT_CONVERTIBLE or IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -1954,7 +2257,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
+            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND, QUOTE_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
             404: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -2045,7 +2348,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
+            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND, QUOTE_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
             404: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -2105,17 +2408,21 @@ export interface operations {
                 };
                 content: {
                     /**
-                     * @example section,period,type,referencePrefix,count,amount,refundCount,refundedAmount,currency
-                     *     day,2026-11-03,deposit,,12,48000,,,EUR
-                     *     day,2026-11-03,transfer,,3,7500,,,EUR
-                     *     day,2026-11-04,capture,,2,3980,,,EUR
-                     *     day,2026-11-05,refund,,1,1990,,,EUR
-                     *     month,2026-11,capture,,2,3980,,,EUR
-                     *     month,2026-11,deposit,,12,48000,,,EUR
-                     *     month,2026-11,refund,,1,1990,,,EUR
-                     *     month,2026-11,transfer,,3,7500,,,EUR
-                     *     capture_prefix,2026-11,capture,,1,1990,0,0,EUR
-                     *     capture_prefix,2026-11,capture,order,1,1990,1,1990,EUR
+                     * @example section,period,type,referencePrefix,count,amount,refundCount,refundedAmount,currency,toCurrency,convertedAmount
+                     *     day,2026-11-03,deposit,,12,48000,,,EUR,,
+                     *     day,2026-11-03,transfer,,3,7500,,,EUR,,
+                     *     day,2026-11-04,capture,,2,3980,,,EUR,,
+                     *     day,2026-11-04,conversion,,1,5000,,,EUR,,
+                     *     day,2026-11-05,refund,,1,1990,,,EUR,,
+                     *     month,2026-11,capture,,2,3980,,,EUR,,
+                     *     month,2026-11,conversion,,1,5000,,,EUR,,
+                     *     month,2026-11,deposit,,12,48000,,,EUR,,
+                     *     month,2026-11,refund,,1,1990,,,EUR,,
+                     *     month,2026-11,transfer,,3,7500,,,EUR,,
+                     *     capture_prefix,2026-11,capture,,1,1990,0,0,EUR,,
+                     *     capture_prefix,2026-11,capture,order,1,1990,1,1990,EUR,,
+                     *     conversion_pair,2026-11,conversion,,1,5000,,,EUR,USD,5421
+                     *     conversion_pair,2026-11,conversion,,2,3000,,,USD,EUR,2760
                      */
                     "text/csv": unknown;
                 };
@@ -2385,7 +2692,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description WALLET_ALREADY_EXISTS, HOLD_NOT_ACTIVE or IDEMPOTENCY_IN_PROGRESS */
+            /** @description WALLET_ALREADY_EXISTS, HOLD_NOT_ACTIVE, QUOTE_USED or IDEMPOTENCY_IN_PROGRESS */
             409: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -2418,7 +2725,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE or IDEMPOTENCY_KEY_REUSED */
+            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE, QUOTE_EXPIRED, RATE_UNAVAILABLE, AMOUNT_NOT_CONVERTIBLE or IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -2506,7 +2813,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
+            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND, QUOTE_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
             404: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -2593,7 +2900,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
+            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND, QUOTE_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
             404: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -2685,7 +2992,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
+            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND, QUOTE_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
             404: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -2801,7 +3108,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
+            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND, QUOTE_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
             404: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -2896,7 +3203,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
+            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND, QUOTE_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
             404: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -2907,7 +3214,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description WALLET_ALREADY_EXISTS, HOLD_NOT_ACTIVE or IDEMPOTENCY_IN_PROGRESS */
+            /** @description WALLET_ALREADY_EXISTS, HOLD_NOT_ACTIVE, QUOTE_USED or IDEMPOTENCY_IN_PROGRESS */
             409: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -2940,7 +3247,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE or IDEMPOTENCY_KEY_REUSED */
+            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE, QUOTE_EXPIRED, RATE_UNAVAILABLE, AMOUNT_NOT_CONVERTIBLE or IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3056,6 +3363,390 @@ export interface operations {
             };
         };
     };
+    FxRatesController_set: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The currency converted from (ISO 4217, upper case) */
+                from: string;
+                /** @description The currency converted to */
+                to: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetFxRateDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FxRateDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED: malformed JSON, wrong types, unknown fields, bad amount, currency or id */
+            400: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAUTHORIZED: no or wrong API key */
+            401: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the API key lacks the scope this call needs (GET: wallets:read, writes: wallets:write, /v1/admin: admin) */
+            403: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: body over 64 KiB */
+            413: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: the body is not UTF-8 JSON */
+            415: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: the API key has made its 1000 requests of the current window (1 s), or the client address has had 100 failed authentications in its current window (60 s); nothing was done (no money moved, no Idempotency-Key claimed): retry after Retry-After */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: the database is down or a lock could not be had in time; retry (safe with the same Idempotency-Key) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    FxRatesController_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FxRateListDto"];
+                };
+            };
+            /** @description UNAUTHORIZED: no or wrong API key */
+            401: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the API key lacks the scope this call needs (GET: wallets:read, writes: wallets:write, /v1/admin: admin) */
+            403: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: the API key has made its 1000 requests of the current window (1 s), or the client address has had 100 failed authentications in its current window (60 s); nothing was done (no money moved, no Idempotency-Key claimed): retry after Retry-After */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: the database is down or a lock could not be had in time; retry (safe with the same Idempotency-Key) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    FxQuotesController_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry: a repeat with the same key and body returns the first response again (with Idempotency-Replayed: true) and moves no money; the same key with another body → 422. Kept at least 24 h. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateFxQuoteDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FxQuoteDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED: malformed JSON, wrong types, unknown fields, bad amount, currency or id */
+            400: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAUTHORIZED: no or wrong API key */
+            401: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the API key lacks the scope this call needs (GET: wallets:read, writes: wallets:write, /v1/admin: admin) */
+            403: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description WALLET_ALREADY_EXISTS, HOLD_NOT_ACTIVE, QUOTE_USED or IDEMPOTENCY_IN_PROGRESS */
+            409: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: body over 64 KiB */
+            413: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: the body is not UTF-8 JSON */
+            415: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE, QUOTE_EXPIRED, RATE_UNAVAILABLE, AMOUNT_NOT_CONVERTIBLE or IDEMPOTENCY_KEY_REUSED */
+            422: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: the API key has made its 1000 requests of the current window (1 s), or the client address has had 100 failed authentications in its current window (60 s); nothing was done (no money moved, no Idempotency-Key claimed): retry after Retry-After */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: the database is down or a lock could not be had in time; retry (safe with the same Idempotency-Key) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    FxQuotesController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FxQuoteDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED: malformed JSON, wrong types, unknown fields, bad amount, currency or id */
+            400: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAUTHORIZED: no or wrong API key */
+            401: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the API key lacks the scope this call needs (GET: wallets:read, writes: wallets:write, /v1/admin: admin) */
+            403: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND, QUOTE_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
+            404: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: the API key has made its 1000 requests of the current window (1 s), or the client address has had 100 failed authentications in its current window (60 s); nothing was done (no money moved, no Idempotency-Key claimed): retry after Retry-After */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: the database is down or a lock could not be had in time; retry (safe with the same Idempotency-Key) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
     MovementsController_deposit: {
         parameters: {
             query?: never;
@@ -3117,7 +3808,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
+            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND, QUOTE_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
             404: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3128,7 +3819,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description WALLET_ALREADY_EXISTS, HOLD_NOT_ACTIVE or IDEMPOTENCY_IN_PROGRESS */
+            /** @description WALLET_ALREADY_EXISTS, HOLD_NOT_ACTIVE, QUOTE_USED or IDEMPOTENCY_IN_PROGRESS */
             409: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3161,7 +3852,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE or IDEMPOTENCY_KEY_REUSED */
+            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE, QUOTE_EXPIRED, RATE_UNAVAILABLE, AMOUNT_NOT_CONVERTIBLE or IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3256,7 +3947,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
+            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND, QUOTE_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
             404: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3267,7 +3958,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description WALLET_ALREADY_EXISTS, HOLD_NOT_ACTIVE or IDEMPOTENCY_IN_PROGRESS */
+            /** @description WALLET_ALREADY_EXISTS, HOLD_NOT_ACTIVE, QUOTE_USED or IDEMPOTENCY_IN_PROGRESS */
             409: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3300,7 +3991,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE or IDEMPOTENCY_KEY_REUSED */
+            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE, QUOTE_EXPIRED, RATE_UNAVAILABLE, AMOUNT_NOT_CONVERTIBLE or IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3393,7 +4084,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
+            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND, QUOTE_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
             404: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3404,7 +4095,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description WALLET_ALREADY_EXISTS, HOLD_NOT_ACTIVE or IDEMPOTENCY_IN_PROGRESS */
+            /** @description WALLET_ALREADY_EXISTS, HOLD_NOT_ACTIVE, QUOTE_USED or IDEMPOTENCY_IN_PROGRESS */
             409: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3437,7 +4128,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE or IDEMPOTENCY_KEY_REUSED */
+            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE, QUOTE_EXPIRED, RATE_UNAVAILABLE, AMOUNT_NOT_CONVERTIBLE or IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3532,7 +4223,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
+            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND, QUOTE_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
             404: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3543,7 +4234,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description WALLET_ALREADY_EXISTS, HOLD_NOT_ACTIVE or IDEMPOTENCY_IN_PROGRESS */
+            /** @description WALLET_ALREADY_EXISTS, HOLD_NOT_ACTIVE, QUOTE_USED or IDEMPOTENCY_IN_PROGRESS */
             409: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3576,7 +4267,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE or IDEMPOTENCY_KEY_REUSED */
+            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE, QUOTE_EXPIRED, RATE_UNAVAILABLE, AMOUNT_NOT_CONVERTIBLE or IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3664,7 +4355,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
+            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND, QUOTE_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
             404: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3704,7 +4395,7 @@ export interface operations {
                 limit?: number;
                 /** @description The previous page's nextCursor */
                 cursor?: string;
-                type?: "deposit" | "withdrawal" | "transfer" | "capture" | "refund";
+                type?: "deposit" | "withdrawal" | "transfer" | "capture" | "refund" | "conversion";
                 /** @description Only transactions at or after this moment (ISO 8601; a bare date or a time without an offset is UTC) */
                 from?: string;
                 /** @description Only transactions before this moment (ISO 8601; a bare date or a time without an offset is UTC) */
@@ -3763,7 +4454,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
+            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND, QUOTE_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
             404: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3856,7 +4547,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
+            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND, QUOTE_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
             404: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3867,7 +4558,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description WALLET_ALREADY_EXISTS, HOLD_NOT_ACTIVE or IDEMPOTENCY_IN_PROGRESS */
+            /** @description WALLET_ALREADY_EXISTS, HOLD_NOT_ACTIVE, QUOTE_USED or IDEMPOTENCY_IN_PROGRESS */
             409: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3900,7 +4591,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE or IDEMPOTENCY_KEY_REUSED */
+            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE, QUOTE_EXPIRED, RATE_UNAVAILABLE, AMOUNT_NOT_CONVERTIBLE or IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3988,7 +4679,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
+            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND, QUOTE_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
             404: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -4082,7 +4773,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
+            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND, QUOTE_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
             404: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -4177,7 +4868,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
+            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND, QUOTE_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
             404: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -4188,7 +4879,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description WALLET_ALREADY_EXISTS, HOLD_NOT_ACTIVE or IDEMPOTENCY_IN_PROGRESS */
+            /** @description WALLET_ALREADY_EXISTS, HOLD_NOT_ACTIVE, QUOTE_USED or IDEMPOTENCY_IN_PROGRESS */
             409: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -4221,7 +4912,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE or IDEMPOTENCY_KEY_REUSED */
+            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE, QUOTE_EXPIRED, RATE_UNAVAILABLE, AMOUNT_NOT_CONVERTIBLE or IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -4317,7 +5008,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
+            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND, QUOTE_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
             404: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -4328,7 +5019,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description WALLET_ALREADY_EXISTS, HOLD_NOT_ACTIVE or IDEMPOTENCY_IN_PROGRESS */
+            /** @description WALLET_ALREADY_EXISTS, HOLD_NOT_ACTIVE, QUOTE_USED or IDEMPOTENCY_IN_PROGRESS */
             409: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -4361,7 +5052,144 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE or IDEMPOTENCY_KEY_REUSED */
+            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE, QUOTE_EXPIRED, RATE_UNAVAILABLE, AMOUNT_NOT_CONVERTIBLE or IDEMPOTENCY_KEY_REUSED */
+            422: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: the API key has made its 1000 requests of the current window (1 s), or the client address has had 100 failed authentications in its current window (60 s); nothing was done (no money moved, no Idempotency-Key claimed): retry after Retry-After */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: the database is down or a lock could not be had in time; retry (safe with the same Idempotency-Key) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    ConversionsController_convert: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry: a repeat with the same key and body returns the first response again (with Idempotency-Replayed: true) and moves no money; the same key with another body → 422. Kept at least 24 h. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConversionDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TransactionDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED: malformed JSON, wrong types, unknown fields, bad amount, currency or id */
+            400: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAUTHORIZED: no or wrong API key */
+            401: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the API key lacks the scope this call needs (GET: wallets:read, writes: wallets:write, /v1/admin: admin) */
+            403: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND, QUOTE_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
+            404: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description WALLET_ALREADY_EXISTS, HOLD_NOT_ACTIVE, QUOTE_USED or IDEMPOTENCY_IN_PROGRESS */
+            409: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: body over 64 KiB */
+            413: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: the body is not UTF-8 JSON */
+            415: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE, QUOTE_EXPIRED, RATE_UNAVAILABLE, AMOUNT_NOT_CONVERTIBLE or IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -4454,7 +5282,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
+            /** @description WALLET_NOT_FOUND, TRANSACTION_NOT_FOUND, HOLD_NOT_FOUND, QUOTE_NOT_FOUND or WEBHOOK_ENDPOINT_NOT_FOUND */
             404: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -4465,7 +5293,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description WALLET_ALREADY_EXISTS, HOLD_NOT_ACTIVE or IDEMPOTENCY_IN_PROGRESS */
+            /** @description WALLET_ALREADY_EXISTS, HOLD_NOT_ACTIVE, QUOTE_USED or IDEMPOTENCY_IN_PROGRESS */
             409: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -4498,7 +5326,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE or IDEMPOTENCY_KEY_REUSED */
+            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE, QUOTE_EXPIRED, RATE_UNAVAILABLE, AMOUNT_NOT_CONVERTIBLE or IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];

@@ -4,7 +4,7 @@ import { LOCK_NOT_AVAILABLE } from '../common/errors/database-errors.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { isErrorCode } from '../common/errors/error-codes.js';
 import type { IdempotencyContext } from './idempotency-key.decorator.js';
-import { WalletMetrics } from '../observability/wallet-metrics.js';
+import { type StoredResponseOperation, WalletMetrics } from '../observability/wallet-metrics.js';
 
 export interface StoredResponse<T> {
   status: number;
@@ -38,7 +38,9 @@ export class IdempotencyStore {
     private readonly metrics: WalletMetrics,
   ) {}
 
+  /** `operation` labels the replays metric. */
   async runOnce<T>(
+    operation: StoredResponseOperation,
     context: IdempotencyContext | null,
     work: (manager: EntityManager) => Promise<{ status: number; body: T }>,
   ): Promise<StoredResponse<T>> {
@@ -46,7 +48,7 @@ export class IdempotencyStore {
     let refusal: DomainError | undefined;
     try {
       return await this.dataSource.transaction(async (manager) => {
-        if (!(await this.claim(manager, context))) return this.replay<T>(manager, context);
+        if (!(await this.claim(manager, context))) return this.replay<T>(manager, context, operation);
         let result: { status: number; body: T };
         try {
           result = await work(manager);
@@ -88,15 +90,14 @@ export class IdempotencyStore {
     }
   }
 
-  private async replay<T>(manager: EntityManager, context: IdempotencyContext): Promise<StoredResponse<T>> {
+  private async replay<T>(manager: EntityManager, context: IdempotencyContext, operation: StoredResponseOperation): Promise<StoredResponse<T>> {
     const [record] = await manager.query(
       `SELECT request_hash, error_code, error_detail, response_status, response_body
          FROM idempotency_keys WHERE scope = $1 AND key = $2`,
       [context.scope, context.key],
     );
     if (record.request_hash !== context.requestHash) throw keyReused();
-    // Wallet creation is the store's only user today; give runOnce an operation name when another POST uses it.
-    this.metrics.idempotencyReplayed('wallet_create');
+    this.metrics.idempotencyReplayed(operation);
     if (record.error_code) throw refusalFrom(record.error_code, record.error_detail);
     return { status: record.response_status, body: record.response_body as T, replayed: true };
   }

@@ -5,8 +5,12 @@ import { LOCK_NOT_AVAILABLE } from '../common/errors/database-errors.js';
 import { DomainError } from '../common/errors/domain-error.js';
 
 /** What a money move is, as the metrics label it (the ledger engine's EngineCall.type). */
-export type MoneyMoveType = 'deposit' | 'withdrawal' | 'transfer' | 'hold' | 'capture' | 'void' | 'refund' | 'batch';
-const MONEY_MOVE_TYPES: MoneyMoveType[] = ['deposit', 'withdrawal', 'transfer', 'hold', 'capture', 'void', 'refund', 'batch'];
+export type MoneyMoveType = 'deposit' | 'withdrawal' | 'transfer' | 'hold' | 'capture' | 'void' | 'refund' | 'conversion' | 'batch';
+const MONEY_MOVE_TYPES: MoneyMoveType[] = ['deposit', 'withdrawal', 'transfer', 'hold', 'capture', 'void', 'refund', 'conversion', 'batch'];
+
+/** POSTs that are not money moves and keep their answer with their Idempotency-Key (IdempotencyStore). */
+export type StoredResponseOperation = 'wallet_create' | 'fx_quote_create' | 'webhook_endpoint_create' | 'webhook_resend';
+const STORED_RESPONSE_OPERATIONS: StoredResponseOperation[] = ['wallet_create', 'fx_quote_create', 'webhook_endpoint_create', 'webhook_resend'];
 
 /** The part of a posting function's answer the metrics read (see LedgerEngine's EngineOutcome). */
 interface PostingAnswer {
@@ -169,7 +173,7 @@ export class WalletMetrics {
     }
     this.idempotencyReplays.inc({ operation: 'money_move' }, 0);
     this.movesQueued.inc(0);
-    this.idempotencyReplays.inc({ operation: 'wallet_create' }, 0);
+    for (const operation of STORED_RESPONSE_OPERATIONS) this.idempotencyReplays.inc({ operation }, 0);
   }
 
   get contentType(): string {
@@ -214,7 +218,7 @@ export class WalletMetrics {
   }
 
   /** A request that is not a money move answered from its Idempotency-Key record. */
-  idempotencyReplayed(operation: 'wallet_create'): void {
+  idempotencyReplayed(operation: StoredResponseOperation): void {
     this.idempotencyReplays.inc({ operation });
   }
 

@@ -56,13 +56,14 @@ type Schema = Record<string, unknown>;
 /**
  * Bounds that follow from a value's format, stated where the decorators leave them implicit (OWASP API4:
  * every string and integer bounded): a UUID is 36 characters, an RFC 3339 date-time at most 35, an ISO 4217
- * code 3; an integer is int32 when its range fits, int64 otherwise. Every path parameter of this API is an id
- * that uuidParam() rejects unless it is a UUID (400), so it is documented as one.
+ * code 3; an integer is int32 when its range fits, int64 otherwise. Every path parameter of this API without a
+ * pattern of its own is an id that uuidParam() rejects unless it is a UUID (400), so it is documented as one; the
+ * currencies of /v1/admin/fx-rates/{from}/{to} declare their pattern.
  */
 function tightenFormat(schema: Schema, context: { pathParameter?: boolean }): void {
   nullableIntoOneOf(schema);
   if (schema.type === 'string') {
-    if (context.pathParameter && schema.format === undefined && schema.enum === undefined) schema.format = 'uuid';
+    if (context.pathParameter && schema.format === undefined && schema.enum === undefined && schema.pattern === undefined) schema.format = 'uuid';
     if (schema.maxLength === undefined && schema.enum === undefined) {
       if (schema.format === 'uuid') schema.maxLength = 36;
       else if (schema.format === 'date-time') schema.maxLength = 35;

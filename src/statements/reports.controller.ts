@@ -9,16 +9,20 @@ import { MONTHLY_REPORT_CSV_COLUMNS, ReportsService } from './reports.service.js
 
 const MONTHLY_REPORT_CSV_EXAMPLE = [
   MONTHLY_REPORT_CSV_COLUMNS.join(','),
-  'day,2026-11-03,deposit,,12,48000,,,EUR',
-  'day,2026-11-03,transfer,,3,7500,,,EUR',
-  'day,2026-11-04,capture,,2,3980,,,EUR',
-  'day,2026-11-05,refund,,1,1990,,,EUR',
-  'month,2026-11,capture,,2,3980,,,EUR',
-  'month,2026-11,deposit,,12,48000,,,EUR',
-  'month,2026-11,refund,,1,1990,,,EUR',
-  'month,2026-11,transfer,,3,7500,,,EUR',
-  'capture_prefix,2026-11,capture,,1,1990,0,0,EUR',
-  'capture_prefix,2026-11,capture,order,1,1990,1,1990,EUR',
+  'day,2026-11-03,deposit,,12,48000,,,EUR,,',
+  'day,2026-11-03,transfer,,3,7500,,,EUR,,',
+  'day,2026-11-04,capture,,2,3980,,,EUR,,',
+  'day,2026-11-04,conversion,,1,5000,,,EUR,,',
+  'day,2026-11-05,refund,,1,1990,,,EUR,,',
+  'month,2026-11,capture,,2,3980,,,EUR,,',
+  'month,2026-11,conversion,,1,5000,,,EUR,,',
+  'month,2026-11,deposit,,12,48000,,,EUR,,',
+  'month,2026-11,refund,,1,1990,,,EUR,,',
+  'month,2026-11,transfer,,3,7500,,,EUR,,',
+  'capture_prefix,2026-11,capture,,1,1990,0,0,EUR,,',
+  'capture_prefix,2026-11,capture,order,1,1990,1,1990,EUR,,',
+  'conversion_pair,2026-11,conversion,,1,5000,,,EUR,USD,5421',
+  'conversion_pair,2026-11,conversion,,2,3000,,,USD,EUR,2760',
   '',
 ].join('\r\n');
 
@@ -40,7 +44,11 @@ export class ReportsController {
       '- `capture_prefix`: per reference prefix, the month\'s captures (`count`, `amount` captured) and the refunds of captures ' +
       'posted in the month (`refundCount`, `refundedAmount`), grouped by the prefix of the capture they reverse (which may be ' +
       "from an earlier month). The prefix is the reference up to its first ':' (`order:1042` → `order`), the whole reference " +
-      "when it has no ':', and empty for a capture without reference.\n\n" +
+      "when it has no ':', and empty for a capture without reference.\n" +
+      '- `conversion_pair`: the month\'s conversions into or out of the currency, per pair: `count`, `amount` converted in the ' +
+      'row\'s `currency` (the pair\'s source) and `convertedAmount` received in `toCurrency`. Every other row is in the report\'s ' +
+      'currency, with `toCurrency` and `convertedAmount` empty; its `day` and `month` rows count conversions out of the currency ' +
+      '(their amount in it).\n\n' +
       "Text that a spreadsheet would run as a formula (starting with = + - @) is written with a leading '.",
   })
   @ApiProduces('text/csv')

@@ -6,7 +6,8 @@ import type { MonthlyReportQuery } from './dto/monthly-report.query.js';
 
 /** The monthly report CSV's columns; `section` is day, month or capture_prefix. */
 export const MONTHLY_REPORT_CSV_COLUMNS = [
-  'section', 'period', 'type', 'referencePrefix', 'count', 'amount', 'refundCount', 'refundedAmount', 'currency',
+  'section', 'period', 'type', 'referencePrefix', 'count', 'amount', 'refundCount', 'refundedAmount', 'currency', 'toCurrency',
+  'convertedAmount',
 ] as const;
 
 /**
@@ -17,6 +18,10 @@ export const MONTHLY_REPORT_CSV_COLUMNS = [
  *
  * The prefix is the reference up to its first ':' (`order:1042` → `order`), the whole reference when it
  * has none, and '' for no reference.
+ *
+ * Then the month's conversions into or out of the currency, per pair (from → to): count, the amounts converted
+ * (in `from`) and what they converted into (in `to`). Those rows carry their own currency (the pair's `from`,
+ * the currency of `amount`) and `toCurrency`; every other row is in $3.
  */
 const MONTHLY_REPORT_SQL = `
   WITH month AS (
@@ -41,23 +46,35 @@ const MONTHLY_REPORT_SQL = `
       JOIN transactions capture ON capture.id = refund.refund_of
      WHERE refund.type = 'refund' AND capture.type = 'capture'
      GROUP BY 1
+  ), converted AS (
+    SELECT t.currency AS from_currency, t.to_currency, count(*) AS count, sum(t.amount) AS amount,
+           sum(t.converted_amount) AS converted_amount
+      FROM transactions t, month
+     WHERE t.type = 'conversion' AND (t.currency = $3 OR t.to_currency = $3) AND t.tenant_id = $5
+       AND t.created_at >= month.starts_at AND t.created_at < month.starts_at + interval '1 month'
+     GROUP BY 1, 2
   )
   SELECT *
     FROM (
       SELECT CASE whole_month WHEN 0 THEN 1 ELSE 2 END AS part,
              CASE whole_month WHEN 0 THEN 'day' ELSE 'month' END AS section,
              coalesce(to_char(day, 'YYYY-MM-DD'), $4) AS period, type, NULL::text AS reference_prefix,
-             count, amount, NULL::bigint AS refund_count, NULL::numeric AS refunded_amount
+             count, amount, NULL::bigint AS refund_count, NULL::numeric AS refunded_amount,
+             $3::text AS row_currency, NULL::text AS to_currency, NULL::numeric AS converted_amount
         FROM turnover
       UNION ALL
       SELECT 3, 'capture_prefix', $4, 'capture', prefix,
-             coalesce(captured.count, 0), coalesce(captured.amount, 0), coalesce(refunded.count, 0), coalesce(refunded.amount, 0)
+             coalesce(captured.count, 0), coalesce(captured.amount, 0), coalesce(refunded.count, 0), coalesce(refunded.amount, 0),
+             $3::text, NULL, NULL
         FROM captured FULL JOIN refunded USING (prefix)
+      UNION ALL
+      SELECT 4, 'conversion_pair', $4, 'conversion', NULL, count, amount, NULL, NULL, from_currency::text, to_currency::text, converted_amount
+        FROM converted
     ) report
-   ORDER BY part, period, type, reference_prefix COLLATE "C"`;
+   ORDER BY part, period, type, reference_prefix COLLATE "C", row_currency, to_currency`;
 
 interface ReportRow {
-  section: 'day' | 'month' | 'capture_prefix';
+  section: 'day' | 'month' | 'capture_prefix' | 'conversion_pair';
   period: string;
   type: string;
   reference_prefix: string | null;
@@ -65,6 +82,9 @@ interface ReportRow {
   amount: string;
   refund_count: string | null;
   refunded_amount: string | null;
+  row_currency: string;
+  to_currency: string | null;
+  converted_amount: string | null;
 }
 
 const twoDigits = (value: number) => String(value).padStart(2, '0');
@@ -89,7 +109,9 @@ export class ReportsService {
           integerText(row.amount),
           row.refund_count === null ? null : integerText(row.refund_count),
           row.refunded_amount === null ? null : integerText(row.refunded_amount),
-          currency,
+          row.row_currency,
+          row.to_currency,
+          row.converted_amount === null ? null : integerText(row.converted_amount),
         ],
         tail: () => [],
       }),

@@ -8,6 +8,7 @@ import { ApiIdempotencyKey, IDEMPOTENCY_REPLAYED_HEADER } from '../common/http/i
 import { uuidParam } from '../common/http/uuid-param.js';
 import { Idempotency, IdempotencyContext } from '../idempotency/idempotency-key.decorator.js';
 import { CreateWalletDto } from './dto/create-wallet.dto.js';
+import { GetWalletQuery } from './dto/get-wallet.query.js';
 import { ListWalletsQuery } from './dto/list-wallets.query.js';
 import { UpdateWalletDto } from './dto/update-wallet.dto.js';
 import { WalletDto, WalletListDto } from './dto/wallet.dto.js';
@@ -51,12 +52,15 @@ export class WalletsController {
   @Get(':id')
   @ApiOperation({
     summary: 'Get a wallet with its balance, held and available amounts',
-    description: 'available = balance − held; amounts in minor units of the wallet currency.',
+    description:
+      'available = balance − held; amounts in minor units of the wallet currency. With `displayCurrency`, also `display`: the ' +
+      "balance and available amount in that currency at the tenant's current rate, each rounded down, marked `estimate: true` " +
+      '(422 RATE_UNAVAILABLE without a rate; 422 AMOUNT_NOT_CONVERTIBLE when an amount would pass 2^53 − 1 minor units).',
   })
   @ApiOkResponse({ type: WalletDto })
-  @ApiProblemResponses(400, 404)
-  get(@Tenant() tenantId: string, @Param('id', uuidParam('id')) id: string): Promise<WalletDto> {
-    return this.wallets.get(tenantId, id);
+  @ApiProblemResponses(400, 404, 422)
+  get(@Tenant() tenantId: string, @Param('id', uuidParam('id')) id: string, @Query() query: GetWalletQuery): Promise<WalletDto> {
+    return this.wallets.get(tenantId, id, query.displayCurrency);
   }
 
   @Patch(':id')

@@ -60,7 +60,7 @@ export class WebhookEndpointsService {
   async create(tenantId: string, input: CreateWebhookEndpointDto, idempotency: IdempotencyContext | null): Promise<StoredResponse<WebhookEndpointDto>> {
     // Resolved before any transaction: DNS may take a while, and no row is locked meanwhile.
     await this.assertDeliverable(input.url);
-    return this.idempotency.runOnce(idempotency, async (manager) => {
+    return this.idempotency.runOnce('webhook_endpoint_create', idempotency, async (manager) => {
       const now = this.clock.now();
       const [row]: EndpointRow[] = await manager.query(
         `INSERT INTO webhook_endpoints (id, tenant_id, url, event_types, status, description, secret, fanned_out_through, created_at, updated_at)
@@ -137,7 +137,7 @@ export class WebhookEndpointsService {
    * delivered or not. Up to RESEND_MAX_EVENTS per call.
    */
   async resend(tenantId: string, id: string, after: number, idempotency: IdempotencyContext | null): Promise<StoredResponse<ResendResultDto>> {
-    return this.idempotency.runOnce(idempotency, async (manager) => {
+    return this.idempotency.runOnce('webhook_resend', idempotency, async (manager) => {
     const [row]: { scheduled: number; through: string | null; found: number }[] = await manager.query(
       `WITH endpoint AS (SELECT id, tenant_id, event_types FROM webhook_endpoints WHERE id = $1 AND tenant_id = $2),
             chosen AS (

@@ -15,6 +15,8 @@ const LAYERS = [
   ['infrastructure', { observability: '^src/observability/', database: '^src/database/', openapi: '^src/openapi/' }],
   ['access', { auth: '^src/auth/', health: '^src/health/' }],
   ['idempotency', { idempotency: '^src/idempotency/' }],
+  // rates, quotes and amounts shown in another currency; the conversions that move money are in src/ledger/conversions/
+  ['fx', { fx: '^src/fx/' }],
   ['wallets', { wallets: '^src/wallets/' }],
   // The ledger's sub-layers. ledger-http: the files directly in src/ledger/ (HTTP conventions shared by the
   // money routes, such as money-post.decorator.ts), below every sub-folder; ledger.module.ts on top of them.
@@ -22,7 +24,7 @@ const LAYERS = [
   ['ledger-model', { 'ledger-model': '^src/ledger/model/' }],
   ['ledger-engine', { 'ledger-engine': '^src/ledger/engine/', 'ledger-sql': '^src/ledger/sql/' }],
   ['ledger-movements', { 'ledger-movements': '^src/ledger/movements/', 'ledger-verify': '^src/ledger/verify/' }],
-  ['ledger-holds', { 'ledger-holds': '^src/ledger/holds/' }],
+  ['ledger-holds', { 'ledger-holds': '^src/ledger/holds/', 'ledger-conversions': '^src/ledger/conversions/' }],
   ['ledger-batches', { 'ledger-batches': '^src/ledger/batches/' }],
   ['ledger-module', { 'ledger-module': '^src/ledger/ledger\\.module\\.ts$' }],
   ['read-models', { statements: '^src/statements/', events: '^src/events/' }],

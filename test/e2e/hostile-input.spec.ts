@@ -19,7 +19,7 @@ const CONTRACT_CODES = new Set([
   'NOT_FOUND', 'WALLET_ALREADY_EXISTS', 'WALLET_NOT_ACTIVE', 'INSUFFICIENT_FUNDS', 'CURRENCY_MISMATCH', 'SAME_WALLET',
   'HOLD_NOT_ACTIVE', 'AMOUNT_EXCEEDS_HOLD', 'AMOUNT_EXCEEDS_REFUNDABLE', 'TRANSACTION_NOT_REFUNDABLE',
   'IDEMPOTENCY_KEY_REUSED', 'IDEMPOTENCY_IN_PROGRESS', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'WALLET_NOT_EMPTY',
-  'BALANCE_LIMIT_EXCEEDED',
+  'BALANCE_LIMIT_EXCEEDED', 'QUOTE_NOT_FOUND', 'QUOTE_USED', 'QUOTE_EXPIRED', 'RATE_UNAVAILABLE', 'AMOUNT_NOT_CONVERTIBLE',
   // With HOSTILE_N=1000 the mangled Authorization headers are over 100 failed authentications a minute from one address.
   'RATE_LIMITED',
 ]);
@@ -70,7 +70,7 @@ const HOSTILE_HEADERS: readonly [string, string][] = [
 
 interface Operation {
   name: string;
-  method: 'get' | 'post' | 'patch';
+  method: 'get' | 'post' | 'patch' | 'put';
   path: (ids: Ids) => string;
   body?: (ids: Ids) => Record<string, unknown>;
 }
@@ -79,6 +79,8 @@ interface Ids {
   other: string;
   hold: string;
   transaction: string;
+  usd: string;
+  quote: string;
 }
 
 const OPERATIONS: Operation[] = [
@@ -101,6 +103,12 @@ const OPERATIONS: Operation[] = [
   { name: 'statement', method: 'get', path: (ids) => `/v1/wallets/${ids.wallet}/statement?from=2024-01-01T00:00:00Z` },
   { name: 'balance at', method: 'get', path: (ids) => `/v1/wallets/${ids.wallet}/balance?at=2024-01-01T00:00:00Z` },
   { name: 'monthly report', method: 'get', path: () => '/v1/reports/monthly?year=2026&month=1&currency=EUR' },
+  { name: 'wallet in another currency', method: 'get', path: (ids) => `/v1/wallets/${ids.wallet}?displayCurrency=USD` },
+  { name: 'set fx rate', method: 'put', path: () => '/v1/admin/fx-rates/EUR/USD', body: () => ({ rate: '1.0842' }) },
+  { name: 'list fx rates', method: 'get', path: () => '/v1/admin/fx-rates' },
+  { name: 'fx quote', method: 'post', path: () => '/v1/fx-quotes', body: () => ({ fromCurrency: 'EUR', toCurrency: 'USD', amount: 25, expiresInSeconds: 60 }) },
+  { name: 'get fx quote', method: 'get', path: (ids) => `/v1/fx-quotes/${ids.quote}` },
+  { name: 'conversion', method: 'post', path: () => '/v1/conversions', body: (ids) => ({ quoteId: ids.quote, fromWalletId: ids.wallet, toWalletId: ids.usd, reference: 'r' }) },
 ];
 
 type Mutation = { describe: string; apply: (path: string, body: Record<string, unknown> | undefined) => { path: string; body?: unknown; raw?: string | Buffer; headers?: Record<string, string> } };
@@ -160,7 +168,10 @@ describe('hostile input: never a 5xx, never a hang, never money made or lost (e2
     const other = await fundedWallet(t.http, 'hostile-payee', 1_000);
     const transfer = await t.http.post('/v1/transfers').set(AUTH).send({ fromWalletId: wallet, toWalletId: other, amount: 500 }).expect(201);
     const hold = await t.http.post('/v1/holds').set(AUTH).send({ walletId: wallet, amount: 1_000 }).expect(201);
-    ids = { wallet, other, hold: hold.body.id, transaction: transfer.body.id };
+    const usd = await fundedWallet(t.http, 1_000, { ownerId: 'hostile-usd', currency: 'USD' });
+    await t.http.put('/v1/admin/fx-rates/EUR/USD').set(AUTH).send({ rate: '1.0842' }).expect(200);
+    const quote = await t.http.post('/v1/fx-quotes').set(AUTH).send({ fromCurrency: 'EUR', toCurrency: 'USD', amount: 25, expiresInSeconds: 600 }).expect(201);
+    ids = { wallet, other, hold: hold.body.id, transaction: transfer.body.id, usd, quote: quote.body.id };
   });
   afterAll(() => t.close());
 

@@ -7,7 +7,7 @@ import { AUTH, READER_AUTH, startTestApp, TestApp, WRITER_AUTH } from '../suppor
  * every /v1 operation the 4xx answers it really gives (each one provoked here over HTTP, then looked up).
  */
 
-type Method = 'get' | 'post' | 'patch' | 'delete';
+type Method = 'get' | 'post' | 'patch' | 'put' | 'delete';
 interface Operation {
   parameters?: { name: string; in: string; required?: boolean; schema?: Record<string, unknown> }[];
   requestBody?: { content: Record<string, { schema: Record<string, unknown> }> };
@@ -44,9 +44,14 @@ const V1_OPERATIONS: [Method, string][] = [
   ['delete', '/v1/webhook-endpoints/{id}'],
   ['get', '/v1/webhook-endpoints/{id}/deliveries'],
   ['post', '/v1/webhook-endpoints/{id}/resend'],
+  ['put', '/v1/admin/fx-rates/{from}/{to}'],
+  ['get', '/v1/admin/fx-rates'],
+  ['post', '/v1/fx-quotes'],
+  ['get', '/v1/fx-quotes/{id}'],
+  ['post', '/v1/conversions'],
 ];
 /** Operations that take no input at all, so they have no 400 to give. */
-const NO_INPUT_OPERATIONS = ['get /v1/admin/ledger/verify', 'get /v1/webhook-endpoints'];
+const NO_INPUT_OPERATIONS = ['get /v1/admin/ledger/verify', 'get /v1/webhook-endpoints', 'get /v1/admin/fx-rates'];
 const HEALTH_OPERATIONS: [Method, string][] = [
   ['get', '/health/live'],
   ['get', '/health/ready'],
@@ -166,6 +171,11 @@ describe('OpenAPI document (e2e)', () => {
       'delete /v1/webhook-endpoints/{id}': '204',
       'get /v1/webhook-endpoints/{id}/deliveries': '200',
       'post /v1/webhook-endpoints/{id}/resend': '200',
+      'put /v1/admin/fx-rates/{from}/{to}': '200',
+      'get /v1/admin/fx-rates': '200',
+      'post /v1/fx-quotes': '201',
+      'get /v1/fx-quotes/{id}': '200',
+      'post /v1/conversions': '201',
     };
     for (const [method, path] of V1_OPERATIONS) {
       const successes = Object.keys(operation(method, path).responses).filter((s) => s.startsWith('2'));
@@ -173,11 +183,16 @@ describe('OpenAPI document (e2e)', () => {
     }
   });
 
-  it('describes the Wallet with exactly the contract fields, all required', () => {
+  it('describes the Wallet with exactly the contract fields, all required, and display only with ?displayCurrency=', () => {
     const wallet = resolve(operation('get', '/v1/wallets/{id}').responses['200'].content!['application/json'].schema);
     const fields = ['id', 'ownerId', 'currency', 'status', 'balance', 'held', 'available', 'overdraftLimit', 'metadata', 'createdAt', 'updatedAt'];
-    expect(Object.keys(wallet.properties).sort()).toEqual([...fields].sort());
+    expect(Object.keys(wallet.properties).sort()).toEqual([...fields, 'display'].sort());
     expect([...wallet.required].sort()).toEqual([...fields].sort());
+    const display = resolve(wallet.properties.display.allOf?.[0] ?? wallet.properties.display);
+    expect(Object.keys(display.properties).sort()).toEqual(['available', 'balance', 'currency', 'estimate', 'rate', 'rateUpdatedAt']);
+    expect([...display.required].sort()).toEqual(['available', 'balance', 'currency', 'estimate', 'rate']);
+    const query = (operation('get', '/v1/wallets/{id}').parameters ?? []).find((p) => p.name === 'displayCurrency');
+    expect(query).toEqual(expect.objectContaining({ in: 'query', required: false }));
     for (const money of ['balance', 'held', 'available', 'overdraftLimit']) expect(wallet.properties[money].type).toBe('integer');
     expect(wallet.properties.status.enum.sort()).toEqual(['active', 'closed', 'frozen']);
     const list = resolve(operation('get', '/v1/wallets').responses['200'].content!['application/json'].schema);
@@ -186,10 +201,13 @@ describe('OpenAPI document (e2e)', () => {
 
   it('describes the Transaction with the contract fields and signed integer entries', () => {
     const tx = resolve(operation('get', '/v1/transactions/{id}').responses['200'].content!['application/json'].schema);
-    const allowed = ['id', 'type', 'status', 'amount', 'currency', 'walletId', 'fromWalletId', 'toWalletId', 'holdId', 'refundOf', 'refundedAmount', 'reference', 'description', 'metadata', 'createdAt', 'entries'];
+    const allowed = ['id', 'type', 'status', 'amount', 'currency', 'walletId', 'fromWalletId', 'toWalletId', 'holdId', 'refundOf', 'refundedAmount', 'reference', 'description', 'metadata', 'createdAt', 'entries', 'quoteId', 'toCurrency', 'convertedAmount', 'rate'];
     for (const key of Object.keys(tx.properties)) expect(allowed).toContain(key);
     expect(tx.required).toEqual(expect.arrayContaining(['id', 'type', 'status', 'amount', 'currency', 'metadata', 'createdAt', 'entries']));
     expect(tx.properties.amount.type).toBe('integer');
+    expect(tx.properties.type.enum).toContain('conversion');
+    expect(tx.properties.convertedAmount.type).toBe('integer');
+    expect(tx.properties.rate.type).toBe('string');
     const entry = resolve(tx.properties.entries.items);
     expect(Object.keys(entry.properties).sort()).toEqual(['account', 'amount', 'balanceAfter', 'walletId']);
     expect(entry.properties.amount.type).toBe('integer');
@@ -206,6 +224,20 @@ describe('OpenAPI document (e2e)', () => {
       expect(Object.keys(body('post', path).properties).sort()).toEqual(['amount', 'description', 'metadata', 'reference']);
     }
     expect(Object.keys(body('post', '/v1/transfers').properties).sort()).toEqual(['amount', 'description', 'fromWalletId', 'metadata', 'reference', 'toWalletId']);
+    expect(Object.keys(body('put', '/v1/admin/fx-rates/{from}/{to}').properties)).toEqual(['rate']);
+    expect(body('put', '/v1/admin/fx-rates/{from}/{to}').properties.rate).toEqual(expect.objectContaining({ type: 'string', pattern: expect.any(String) }));
+    expect(Object.keys(body('post', '/v1/fx-quotes').properties).sort()).toEqual(['amount', 'expiresInSeconds', 'fromCurrency', 'toCurrency']);
+    expect([...body('post', '/v1/fx-quotes').required].sort()).toEqual(['amount', 'fromCurrency', 'toCurrency']);
+    expect(body('post', '/v1/fx-quotes').properties.expiresInSeconds).toEqual(expect.objectContaining({ minimum: 1, maximum: 600, default: 30 }));
+    expect(Object.keys(body('post', '/v1/conversions').properties).sort()).toEqual(['description', 'fromWalletId', 'metadata', 'quoteId', 'reference', 'toWalletId']);
+    expect([...body('post', '/v1/conversions').required].sort()).toEqual(['fromWalletId', 'quoteId', 'toWalletId']);
+    const quote = resolve(operation('post', '/v1/fx-quotes').responses['201'].content!['application/json'].schema);
+    const quoteFields = ['id', 'fromCurrency', 'toCurrency', 'amount', 'convertedAmount', 'rate', 'expiresAt', 'createdAt'];
+    expect(Object.keys(quote.properties).sort()).toEqual([...quoteFields, 'status', 'transactionId'].sort());
+    expect([...quote.required].sort()).toEqual([...quoteFields, 'status'].sort());
+    expect(quote.properties.rate.type).toBe('string');
+    const rate = resolve(operation('put', '/v1/admin/fx-rates/{from}/{to}').responses['200'].content!['application/json'].schema);
+    expect(Object.keys(rate.properties).sort()).toEqual(['fromCurrency', 'rate', 'toCurrency', 'updatedAt']);
     for (const path of ['/v1/wallets/{id}/deposits', '/v1/wallets/{id}/withdrawals', '/v1/transfers']) {
       const amount = body('post', path).properties.amount;
       expect(amount).toEqual(expect.objectContaining({ type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER }));
@@ -265,6 +297,10 @@ describe('OpenAPI document (e2e)', () => {
     let activeHold: string;
     let capturedHold: string;
     let endpoint: string;
+    let usedQuote: string;
+    let expiredQuote: string;
+    let convertQuote: string;
+    let quoteUsd: string;
     const unknown = randomUUID();
     const tooBig = 'x'.repeat(64 * 1024 + 1);
     const latin1 = (request: Test) => request.set('Content-Type', 'application/json; charset=iso-8859-1');
@@ -287,6 +323,16 @@ describe('OpenAPI document (e2e)', () => {
       // a webhook endpoint at a public address (accepted without resolving it), disabled: nothing is sent to it
       endpoint = (await t.http.post('/v1/webhook-endpoints').set(AUTH).send({ url: 'https://93.184.216.34/hook', eventTypes: ['wallet.created'] }).expect(201)).body.id;
       await t.http.patch(`/v1/webhook-endpoints/${endpoint}`).set(AUTH).send({ status: 'disabled' }).expect(200);
+      // FX: a rate, a quote used already, one that expires at once (on the real clock: 1 s), one left to provoke with
+      await t.http.put('/v1/admin/fx-rates/EUR/USD').set(AUTH).send({ rate: '1.1' }).expect(200);
+      quoteUsd = await create('doc-fx-usd', 'USD');
+      const newQuote = async (amount: number, expiresInSeconds = 600) =>
+        (await t.http.post('/v1/fx-quotes').set(AUTH).send({ fromCurrency: 'EUR', toCurrency: 'USD', amount, expiresInSeconds }).expect(201)).body.id as string;
+      usedQuote = await newQuote(1);
+      await t.http.post('/v1/conversions').set(AUTH).send({ quoteId: usedQuote, fromWalletId: wallet, toWalletId: quoteUsd }).expect(201);
+      expiredQuote = await newQuote(1, 1);
+      convertQuote = await newQuote(1);
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
     });
 
     /** [method, documented path, what provokes it, the status it must give, the request]. */
@@ -410,13 +456,36 @@ describe('OpenAPI document (e2e)', () => {
       ['post', '/v1/webhook-endpoints/{id}/resend', 'body over 64 KiB', 413, () => t.http.post(`/v1/webhook-endpoints/${endpoint}/resend`).set(AUTH).send({ after: 0, pad: tooBig })],
       ['post', '/v1/webhook-endpoints/{id}/resend', 'latin-1 body', 415, () => latin1(t.http.post(`/v1/webhook-endpoints/${endpoint}/resend`).set(AUTH)).send('{"after":0}')],
       ['post', '/v1/webhook-endpoints/{id}/resend', 'reused key', 422, () => t.http.post(`/v1/webhook-endpoints/${endpoint}/resend`).set(AUTH).set('Idempotency-Key', 'doc-key-2').send({ after: 0 })],
+      ['put', '/v1/admin/fx-rates/{from}/{to}', 'rate 0', 400, () => t.http.put('/v1/admin/fx-rates/EUR/USD').set(AUTH).send({ rate: '0' })],
+      ['put', '/v1/admin/fx-rates/{from}/{to}', 'no key', 401, () => t.http.put('/v1/admin/fx-rates/EUR/USD').send({ rate: '1.1' })],
+      ['put', '/v1/admin/fx-rates/{from}/{to}', 'body over 64 KiB', 413, () => t.http.put('/v1/admin/fx-rates/EUR/USD').set(AUTH).send({ rate: tooBig })],
+      ['put', '/v1/admin/fx-rates/{from}/{to}', 'latin-1 body', 415, () => latin1(t.http.put('/v1/admin/fx-rates/EUR/USD').set(AUTH)).send('{"rate":"1.1"}')],
+      ['get', '/v1/admin/fx-rates', 'no key', 401, () => t.http.get('/v1/admin/fx-rates')],
+      ['post', '/v1/fx-quotes', 'same currency twice', 400, () => t.http.post('/v1/fx-quotes').set(AUTH).send({ fromCurrency: 'EUR', toCurrency: 'EUR', amount: 1 })],
+      ['post', '/v1/fx-quotes', 'no key', 401, () => t.http.post('/v1/fx-quotes').send({ fromCurrency: 'EUR', toCurrency: 'USD', amount: 1 })],
+      ['post', '/v1/fx-quotes', 'body over 64 KiB', 413, () => t.http.post('/v1/fx-quotes').set(AUTH).send({ fromCurrency: tooBig, toCurrency: 'USD', amount: 1 })],
+      ['post', '/v1/fx-quotes', 'latin-1 body', 415, () => latin1(t.http.post('/v1/fx-quotes').set(AUTH)).send('{"fromCurrency":"EUR","toCurrency":"USD","amount":1}')],
+      ['post', '/v1/fx-quotes', 'no rate', 422, () => t.http.post('/v1/fx-quotes').set(AUTH).send({ fromCurrency: 'USD', toCurrency: 'EUR', amount: 1 })],
+      ['get', '/v1/fx-quotes/{id}', 'bad id', 400, () => t.http.get('/v1/fx-quotes/nope').set(AUTH)],
+      ['get', '/v1/fx-quotes/{id}', 'no key', 401, () => t.http.get(`/v1/fx-quotes/${usedQuote}`)],
+      ['get', '/v1/fx-quotes/{id}', 'unknown id', 404, () => t.http.get(`/v1/fx-quotes/${unknown}`).set(AUTH)],
+      ['post', '/v1/conversions', 'bad quoteId', 400, () => t.http.post('/v1/conversions').set(AUTH).send({ quoteId: 'nope', fromWalletId: wallet, toWalletId: quoteUsd })],
+      ['post', '/v1/conversions', 'no key', 401, () => t.http.post('/v1/conversions').send({ quoteId: convertQuote, fromWalletId: wallet, toWalletId: quoteUsd })],
+      ['post', '/v1/conversions', 'unknown quote', 404, () => t.http.post('/v1/conversions').set(AUTH).send({ quoteId: unknown, fromWalletId: wallet, toWalletId: quoteUsd })],
+      ['post', '/v1/conversions', 'quote used', 409, () => t.http.post('/v1/conversions').set(AUTH).send({ quoteId: usedQuote, fromWalletId: wallet, toWalletId: quoteUsd })],
+      ['post', '/v1/conversions', 'body over 64 KiB', 413, () => t.http.post('/v1/conversions').set(AUTH).send({ quoteId: convertQuote, fromWalletId: wallet, toWalletId: quoteUsd, description: tooBig })],
+      ['post', '/v1/conversions', 'latin-1 body', 415, () => latin1(t.http.post('/v1/conversions').set(AUTH)).send(`{"quoteId":"${convertQuote}","fromWalletId":"${wallet}","toWalletId":"${quoteUsd}"}`)],
+      ['post', '/v1/conversions', 'quote expired', 422, () => t.http.post('/v1/conversions').set(AUTH).send({ quoteId: expiredQuote, fromWalletId: wallet, toWalletId: quoteUsd })],
+      ['get', '/v1/wallets/{id}', 'no rate to display in', 422, () => t.http.get(`/v1/wallets/${wallet}`).query({ displayCurrency: 'JPY' }).set(AUTH)],
       // 403: a key without the scope the call needs (GET: wallets:read, writes: wallets:write, admin: admin).
       ...V1_OPERATIONS.map(([method, path]): [Method, string, string, number, () => Test] => [
         method,
         path,
         'a key without the scope',
         403,
-        () => t.http[method](path.replaceAll('{id}', unknown)).set(method === 'get' && !path.startsWith('/v1/admin') ? WRITER_AUTH : READER_AUTH),
+        () =>
+          t.http[method](path.replaceAll('{id}', unknown).replace('{from}', 'EUR').replace('{to}', 'USD'))
+            .set(method === 'get' && !path.startsWith('/v1/admin') ? WRITER_AUTH : READER_AUTH),
       ]),
     ];
 

@@ -14,7 +14,7 @@ import { AUTH, fundedWallet, newWallet, startTestApp, TestApp } from '../support
  */
 
 const STATEMENT_COLUMNS = ['section', 'entryId', 'createdAt', 'transactionId', 'type', 'reference', 'description', 'amount', 'balanceAfter', 'currency'];
-const REPORT_COLUMNS = ['section', 'period', 'type', 'referencePrefix', 'count', 'amount', 'refundCount', 'refundedAmount', 'currency'];
+const REPORT_COLUMNS = ['section', 'period', 'type', 'referencePrefix', 'count', 'amount', 'refundCount', 'refundedAmount', 'currency', 'toCurrency', 'convertedAmount'];
 
 /** RFC 4180: quoted fields may hold commas, CR, LF and doubled quotes; every record ends with CRLF. */
 function parseCsv(text: string): string[][] {
@@ -572,6 +572,7 @@ describe('statements, balances in time and monthly reports (e2e)', () => {
       for (const row of rows) {
         expect(['day', 'month', 'capture_prefix']).toContain(row.section);
         expect(row.currency).toBe('EUR');
+        expect([row.toCurrency, row.convertedAmount]).toEqual(['', '']); // conversion_pair rows only (test/e2e/currencies.spec.ts)
         expect(row.count).toMatch(/^[0-9]+$/);
         expect(row.amount).toMatch(/^[0-9]+$/);
       }
@@ -642,7 +643,7 @@ describe('statements, balances in time and monthly reports (e2e)', () => {
         ['order', 2, 6_000, 1, 1_500],
         ['shop', 1, 300, 0, 0],
       ]);
-      expect(res.text).toContain("capture_prefix,2023-06,capture,'=cmd,1,50,0,0,EUR\r\n");
+      expect(res.text).toContain("capture_prefix,2023-06,capture,'=cmd,1,50,0,0,EUR,,\r\n");
       const { rows: ledger } = await t.db.pool.query(
         `WITH month AS (SELECT * FROM transactions WHERE currency = 'EUR' AND created_at >= '2023-06-01T00:00:00Z' AND created_at < '2023-07-01T00:00:00Z'),
               captures AS (SELECT coalesce(substring(reference FROM '^[^:]*'), '') AS prefix, count(*) AS n, sum(amount) AS total
@@ -779,7 +780,7 @@ describe('statements, balances in time and monthly reports (e2e)', () => {
         ['amount', 'balanceAfter', 'createdAt', 'description', 'entryId', 'reference', 'transactionId', 'type'],
       );
       expect(Object.keys(schema('BalanceAtDto').properties).sort()).toEqual(['at', 'available', 'balance', 'currency', 'held', 'walletId']);
-      expect(doc.paths['/v1/reports/monthly'].get.responses['200'].content['text/csv'].example).toMatch(/^section,period,type,referencePrefix,count,amount,refundCount,refundedAmount,currency\r\n/);
+      expect(doc.paths['/v1/reports/monthly'].get.responses['200'].content['text/csv'].example).toMatch(/^section,period,type,referencePrefix,count,amount,refundCount,refundedAmount,currency,toCurrency,convertedAmount\r\n/);
     });
   });
 });

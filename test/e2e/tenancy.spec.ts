@@ -23,6 +23,10 @@ describe('tenants and scopes (e2e)', () => {
   let deposit: string;
   let acmeWallet: string;
   let acmeHold: string;
+  let usdWallet: string;
+  let quote: string;
+  let acmeUsd: string;
+  let acmeQuote: string;
   const unknown = randomUUID();
 
   beforeAll(async () => {
@@ -35,6 +39,14 @@ describe('tenants and scopes (e2e)', () => {
     acmeWallet = (await t.http.post('/v1/wallets').set(ACME_AUTH).send({ ownerId: 'acme-user', currency: 'EUR' }).expect(201)).body.id;
     await t.http.post(`/v1/wallets/${acmeWallet}/deposits`).set(ACME_AUTH).send({ amount: 500 }).expect(201);
     acmeHold = (await t.http.post('/v1/holds').set(ACME_AUTH).send({ walletId: acmeWallet, amount: 10 }).expect(201)).body.id;
+    // FX: each tenant sets its own EUR→USD rate and makes a quote
+    for (const auth of [AUTH, ACME_AUTH]) await t.http.put('/v1/admin/fx-rates/EUR/USD').set(auth).send({ rate: '1.1' }).expect(200);
+    usdWallet = await fundedWallet(t.http, 'tenant-user-usd', 0, 'USD');
+    acmeUsd = (await t.http.post('/v1/wallets').set(ACME_AUTH).send({ ownerId: 'acme-user', currency: 'USD' }).expect(201)).body.id;
+    const newQuote = async (auth: Record<string, string>) =>
+      (await t.http.post('/v1/fx-quotes').set(auth).send({ fromCurrency: 'EUR', toCurrency: 'USD', amount: 10, expiresInSeconds: 600 }).expect(201)).body.id;
+    quote = await newQuote(AUTH);
+    acmeQuote = await newQuote(ACME_AUTH);
   });
   afterAll(() => t.close());
 
@@ -65,6 +77,11 @@ describe('tenants and scopes (e2e)', () => {
     ['statement', () => t.http.get(`/v1/wallets/${wallet}/statement`).set(ACME_AUTH), () => t.http.get(`/v1/wallets/${unknown}/statement`).set(ACME_AUTH)],
     ['statement CSV', () => t.http.get(`/v1/wallets/${wallet}/statement`).set(ACME_AUTH).set('Accept', 'text/csv'), () => t.http.get(`/v1/wallets/${unknown}/statement`).set(ACME_AUTH).set('Accept', 'text/csv')],
     ['balance at', () => t.http.get(`/v1/wallets/${wallet}/balance`).set(ACME_AUTH), () => t.http.get(`/v1/wallets/${unknown}/balance`).set(ACME_AUTH)],
+    ['GET wallet in another currency', () => t.http.get(`/v1/wallets/${wallet}?displayCurrency=USD`).set(ACME_AUTH), () => t.http.get(`/v1/wallets/${unknown}?displayCurrency=USD`).set(ACME_AUTH)],
+    ['GET fx quote', () => t.http.get(`/v1/fx-quotes/${quote}`).set(ACME_AUTH), () => t.http.get(`/v1/fx-quotes/${unknown}`).set(ACME_AUTH)],
+    ['conversion with its quote', () => t.http.post('/v1/conversions').set(ACME_AUTH).send({ quoteId: quote, fromWalletId: acmeWallet, toWalletId: acmeUsd }), () => t.http.post('/v1/conversions').set(ACME_AUTH).send({ quoteId: unknown, fromWalletId: acmeWallet, toWalletId: acmeUsd })],
+    ['conversion from it', () => t.http.post('/v1/conversions').set(ACME_AUTH).send({ quoteId: acmeQuote, fromWalletId: wallet, toWalletId: acmeUsd }), () => t.http.post('/v1/conversions').set(ACME_AUTH).send({ quoteId: acmeQuote, fromWalletId: unknown, toWalletId: acmeUsd })],
+    ['conversion to it', () => t.http.post('/v1/conversions').set(ACME_AUTH).send({ quoteId: acmeQuote, fromWalletId: acmeWallet, toWalletId: usdWallet }), () => t.http.post('/v1/conversions').set(ACME_AUTH).send({ quoteId: acmeQuote, fromWalletId: acmeWallet, toWalletId: unknown })],
   ];
 
   it.each(crossTenant)("%s with another tenant's id answers exactly as an unknown id, and moves nothing", async (_what, asOtherTenant, asUnknown) => {
@@ -73,7 +90,7 @@ describe('tenants and scopes (e2e)', () => {
     const none = await asUnknown();
     expect(theirs.status).toBe(404);
     expectProblem(theirs, none.status, none.body.code);
-    expect(theirs.body.detail.replace(wallet, '<id>').replace(hold, '<id>').replace(deposit, '<id>')).toBe(
+    expect(theirs.body.detail.replace(wallet, '<id>').replace(hold, '<id>').replace(deposit, '<id>').replace(quote, '<id>').replace(usdWallet, '<id>')).toBe(
       none.body.detail.replace(unknown, '<id>'),
     );
     expect(await balances()).toEqual(before);
@@ -93,6 +110,14 @@ describe('tenants and scopes (e2e)', () => {
     const theirs = await t.http.post(`/v1/wallets/${acmeWallet}/deposits`).set(ACME_AUTH).set('Idempotency-Key', 'shared-key').send({ amount: 7 }).expect(201);
     expect(theirs.headers['idempotency-replayed']).toBeUndefined();
     expect(theirs.body.id).not.toBe(mine.body.id);
+  });
+
+  it("exchange rates are the tenant's own: another tenant's rate of a pair neither shows nor quotes", async () => {
+    await t.http.put('/v1/admin/fx-rates/USD/EUR').set(ACME_AUTH).send({ rate: '0.9' }).expect(200);
+    const mine = (await t.http.get('/v1/admin/fx-rates').set(AUTH).expect(200)).body.data;
+    expect(mine.map((r: { fromCurrency: string; toCurrency: string }) => `${r.fromCurrency}/${r.toCurrency}`)).toEqual(['EUR/USD']);
+    expectProblem(await t.http.post('/v1/fx-quotes').set(AUTH).send({ fromCurrency: 'USD', toCurrency: 'EUR', amount: 10 }), 422, 'RATE_UNAVAILABLE');
+    expectProblem(await t.http.get(`/v1/wallets/${usdWallet}?displayCurrency=EUR`).set(AUTH), 422, 'RATE_UNAVAILABLE');
   });
 
   it("the monthly report counts only the caller's transactions", async () => {
@@ -119,7 +144,12 @@ describe('tenants and scopes (e2e)', () => {
       expectProblem(await t.http.get(`/v1/wallets/${other}`).set(WRITER_AUTH), 403, 'FORBIDDEN');
     });
 
-    it('the admin endpoint needs the admin scope', async () => {
+    it('the admin endpoints need the admin scope', async () => {
+      for (const auth of [READER_AUTH, WRITER_AUTH]) {
+        expectProblem(await t.http.put('/v1/admin/fx-rates/EUR/USD').set(auth).send({ rate: '2' }), 403, 'FORBIDDEN');
+        expectProblem(await t.http.get('/v1/admin/fx-rates').set(auth), 403, 'FORBIDDEN');
+      }
+      expect((await t.http.get('/v1/admin/fx-rates').set(AUTH).expect(200)).body.data).toEqual([expect.objectContaining({ rate: '1.1' })]);
       expectProblem(await t.http.get('/v1/admin/ledger/verify').set(READER_AUTH), 403, 'FORBIDDEN');
       expectProblem(await t.http.get('/v1/admin/ledger/verify').set(WRITER_AUTH), 403, 'FORBIDDEN');
       expect((await t.http.get('/v1/admin/ledger/verify').set(AUTH).expect(200)).body.ok).toBe(true);

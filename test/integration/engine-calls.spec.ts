@@ -1,4 +1,4 @@
-import { captureHold, placeHold, postBatch, postMovement, refundTransaction, voidHold } from '../../src/ledger/engine/calls.js';
+import { captureHold, placeHold, postBatch, postConversion, postMovement, refundTransaction, voidHold } from '../../src/ledger/engine/calls.js';
 import type { CallContext, EngineCall } from '../../src/ledger/engine/engine-call.js';
 import { createTestDatabase, TestDatabase } from '../support/test-database.js';
 
@@ -24,6 +24,7 @@ describe('typed engine calls', () => {
     captureHold(context, { transactionId: id, holdId: id, amountMinor: null, toWalletId: null, ...details }),
     voidHold(context, id),
     refundTransaction(context, { transactionId: id, originalId: id, amountMinor: null, ...details }),
+    postConversion(context, { transactionId: id, quoteId: id, fromWalletId: id, toWalletId: id, ...details }),
     postBatch(context, { batchId: id, operations: [] }),
   ];
 
@@ -37,6 +38,6 @@ describe('typed engine calls', () => {
   });
 
   it('carries the metric label of each move', () => {
-    expect(calls.map((call) => call.type)).toEqual(['transfer', 'hold', 'capture', 'void', 'refund', 'batch']);
+    expect(calls.map((call) => call.type)).toEqual(['transfer', 'hold', 'capture', 'void', 'refund', 'conversion', 'batch']);
   });
 });

@@ -188,6 +188,44 @@ describe('group posting', () => {
       }
     });
 
+    it('conversions in a group: each through post_conversion under the group\'s locks; the second use of a quote in the same group is QUOTE_USED', async () => {
+      await t.http.put('/v1/admin/fx-rates/EUR/USD').set(AUTH).send({ rate: '1.25' }).expect(200);
+      const payer = await fundedWallet(t.http, 1_000);
+      const seller = await newWallet(t.http, { currency: 'USD' });
+      const other = await newWallet(t.http, { currency: 'USD' });
+      const quoteOf = async (amount: number) =>
+        (await t.http.post('/v1/fx-quotes').set(AUTH).send({ fromCurrency: 'EUR', toCurrency: 'USD', amount, expiresInSeconds: 600 }).expect(201)).body.id as string;
+      const [first, second] = [await quoteOf(400), await quoteOf(600)];
+      const slots = await occupySlots(t, 1);
+      const convert = (quoteId: string, toWalletId: string) => () => started(t.http.post('/v1/conversions').set(AUTH).send({ quoteId, fromWalletId: payer, toWalletId }));
+      const replies = await queueInOrder(t, [
+        () => started(t.http.post(`/v1/wallets/${payer}/deposits`).set(AUTH).send({ amount: 100 })),
+        convert(first, seller),
+        convert(first, other),
+        convert(second, other),
+        () => started(t.http.post(`/v1/wallets/${payer}/withdrawals`).set(AUTH).send({ amount: 101 })),
+        () => started(t.http.post(`/v1/wallets/${payer}/withdrawals`).set(AUTH).send({ amount: 100 })),
+      ]);
+      await slots.free(0);
+      const answers = await Promise.all(replies);
+      expect(answers.map((reply) => reply.status)).toEqual([201, 201, 409, 201, 422, 201]);
+      expectProblem(answers[2]!, 409, 'QUOTE_USED');
+      expectProblem(answers[4]!, 422, 'INSUFFICIENT_FUNDS');
+      expect(answers[1]!.body.entries).toEqual([
+        { walletId: payer, amount: -400, balanceAfter: 700 },
+        { account: 'fx:EUR', amount: 400 },
+        { account: 'fx:USD', amount: -500 },
+        { walletId: seller, amount: 500, balanceAfter: 500 },
+      ]);
+      expect([await walletOf(t, payer), await walletOf(t, seller), await walletOf(t, other)]).toEqual([
+        { balance: 0, held: 0 }, { balance: 500, held: 0 }, { balance: 750, held: 0 },
+      ]);
+      const posted = [answers[0]!, answers[1]!, answers[3]!, answers[5]!].map((reply) => reply.body.id as string);
+      const writers = await writersOf(t.db.pool, posted);
+      expect(new Set(posted.map((id) => writers.get(id))).size).toBe(1);
+      await expectLedgerInvariants(t.db.pool);
+    });
+
     it('the same Idempotency-Key twice inside one group: the second replays the first (same transaction, Idempotency-Replayed) and money moves once', async () => {
       const walletId = await newWallet(t.http);
       const poor = await fundedWallet(t.http, 5);

@@ -52,6 +52,7 @@ describe('ledger self-check', () => {
   let capturedToRevenue: { holdId: string; captureId: string };
   let voidedHold: string;
   let activeHold: string;
+  let conversion: string;
 
   function runCli(args: string[] = [], databaseUrl = t.db.url): Promise<CliRun> {
     return run(CLI, args, { DATABASE_URL: databaseUrl });
@@ -147,6 +148,11 @@ describe('ledger self-check', () => {
     await post(`/v1/transactions/${refundedTransfer}/refunds`, { amount: 2_000 });
     await post(`/v1/transactions/${refundedTransfer}/refunds`, { amount: 500 });
     await post(`/v1/transactions/${capturedToRevenue.captureId}/refunds`, { amount: 400 });
+
+    // a conversion of 25.00 EUR from carol to dan at 1.1: 27.50 USD
+    await t.http.put('/v1/admin/fx-rates/EUR/USD').set(AUTH).send({ rate: '1.1' }).expect(200);
+    const quote = await post('/v1/fx-quotes', { fromCurrency: 'EUR', toCurrency: 'USD', amount: 2_500 });
+    conversion = (await post('/v1/conversions', { quoteId: quote.id, fromWalletId: carol, toWalletId: dan })).id;
   });
   afterAll(() => t?.close());
 
@@ -166,6 +172,8 @@ describe('ledger self-check', () => {
         'wallet_held_equals_active_holds',
         'transaction_entries_sum_to_zero',
         'entries_have_transaction',
+        'entries_in_transaction_currency',
+        'conversion_legs_match_quote',
         'currency_entries_sum_to_zero',
         'refunded_amount_equals_refunds',
         'hold_captured_amount_equals_capture',
@@ -270,6 +278,56 @@ describe('ledger self-check', () => {
         ]);
       } finally {
         await behindTheLedger(`DELETE FROM entries WHERE transaction_id = $1 AND account = 'world:EUR' AND amount = 5`, [deposit]);
+      }
+    });
+
+    it("a conversion's legs moved between its currencies: each currency unbalanced on its own, though the transaction sums to zero", async () => {
+      await behindTheLedger(
+        `INSERT INTO entries (tenant_id, transaction_id, currency, account, amount) VALUES ('default', $1, 'EUR', 'fx:EUR', -7), ('default', $1, 'USD', 'fx:USD', 7)`,
+        [conversion],
+      );
+      try {
+        expect(await driftFoundEverywhere()).toEqual([
+          { check: 'transaction_entries_sum_to_zero', id: conversion, expected: '0', actual: '-7' },
+          { check: 'transaction_entries_sum_to_zero', id: conversion, expected: '0', actual: '7' },
+          { check: 'conversion_legs_match_quote', id: conversion, expected: '2500', actual: '2493' },
+          { check: 'currency_entries_sum_to_zero', id: 'EUR', expected: '0', actual: '-7' },
+          { check: 'currency_entries_sum_to_zero', id: 'USD', expected: '0', actual: '7' },
+        ]);
+      } finally {
+        await behindTheLedger(`DELETE FROM entries WHERE transaction_id = $1 AND amount IN (-7, 7)`, [conversion]);
+      }
+    });
+
+    it('a conversion paying less than its quote, balanced in its currency: only its legs tell', async () => {
+      await behindTheLedger(
+        `INSERT INTO entries (tenant_id, transaction_id, currency, wallet_id, account, amount, balance_after)
+         VALUES ('default', $1, 'EUR', NULL, 'world:EUR', -1, NULL), ('default', $1, 'EUR', $2, NULL, 1, (SELECT balance + 1 FROM wallets WHERE id = $2))`,
+        [conversion, carol],
+      );
+      try {
+        const found = await driftFoundEverywhere();
+        expect(found).toEqual(expect.arrayContaining([{ check: 'conversion_legs_match_quote', id: conversion, expected: '-2500', actual: '-2499' }]));
+        expect(found.filter((d) => d.check !== 'conversion_legs_match_quote').map((d) => d.check)).toEqual(['wallet_balance_equals_entries', 'wallet_balance_equals_last_entry']);
+      } finally {
+        await behindTheLedger(`DELETE FROM entries WHERE transaction_id = $1 AND amount IN (-1, 1)`, [conversion]);
+      }
+    });
+
+    it("entries in a currency that is not their transaction's, or of another tenant", async () => {
+      await behindTheLedger(
+        `INSERT INTO entries (tenant_id, transaction_id, currency, account, amount) VALUES ('default', $1, 'GBP', 'world:GBP', -3), ('default', $1, 'GBP', 'fx:GBP', 3),
+                                                                                      ('acme', $2, 'EUR', 'world:EUR', -4), ('acme', $2, 'EUR', 'revenue:EUR', 4)`,
+        [conversion, deposit],
+      );
+      try {
+        const found = await driftFoundEverywhere();
+        expect(found).toEqual(expect.arrayContaining([
+          { check: 'entries_in_transaction_currency', id: conversion, expected: '0', actual: '6' },
+          { check: 'entries_in_transaction_currency', id: deposit, expected: '0', actual: '8' },
+        ]));
+      } finally {
+        await behindTheLedger(`DELETE FROM entries WHERE transaction_id IN ($1, $2) AND amount IN (-3, 3, -4, 4)`, [conversion, deposit]);
       }
     });
 

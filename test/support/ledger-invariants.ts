@@ -3,7 +3,8 @@ import type pg from 'pg';
 
 /**
  * The ledger's statement-level invariants, straight from the tables and independent of the service's
- * own self-check: per currency all entries sum to zero, each transaction balances, each wallet's balance
+ * own self-check: per currency all entries sum to zero, each transaction balances in each of its currencies
+ * (a conversion's four entries are its quote's amounts, and a quote is used once), each wallet's balance
  * is the sum of its entries and its last balance_after, `held` is the sum of its active holds, nobody is
  * below −overdraftLimit, captures match their holds, refunds their originals (and run back along them),
  * no hold was captured or voided at or after its expiry, and each wallet's entries are stamped in ledger order.
@@ -11,7 +12,25 @@ import type pg from 'pg';
 export async function expectLedgerInvariants(pool: pg.Pool): Promise<void> {
   const q = async (sql: string) => (await pool.query(sql)).rows;
   expect(await q(`SELECT currency, sum(amount)::text AS total FROM entries GROUP BY currency HAVING sum(amount) <> 0`)).toEqual([]);
-  expect(await q(`SELECT transaction_id FROM entries GROUP BY transaction_id HAVING sum(amount) <> 0 OR count(*) <> 2`)).toEqual([]);
+  // each transaction balances in each currency: two entries in one currency, or a conversion's two in each of two
+  expect(await q(`SELECT transaction_id, currency FROM entries GROUP BY transaction_id, currency HAVING sum(amount) <> 0 OR count(*) <> 2`)).toEqual([]);
+  expect(
+    await q(`SELECT t.id FROM transactions t JOIN entries e ON e.transaction_id = t.id
+              GROUP BY t.id
+             HAVING count(*) <> CASE WHEN t.type = 'conversion' THEN 4 ELSE 2 END
+                 OR bool_or(e.tenant_id <> t.tenant_id OR e.currency NOT IN (t.currency, coalesce(t.to_currency, t.currency)))`),
+  ).toEqual([]);
+  // a conversion moves exactly its quote's amounts: −amount from the paying wallet, +converted_amount to the receiving one
+  expect(
+    await q(`SELECT t.id FROM transactions t JOIN fx_quotes qt ON qt.id = t.quote_id
+              WHERE t.type = 'conversion' AND (
+                    t.amount <> qt.amount OR t.converted_amount <> qt.converted_amount OR t.currency <> qt.from_currency
+                 OR t.to_currency <> qt.to_currency
+                 OR (SELECT sum(amount) FROM entries e WHERE e.transaction_id = t.id AND e.wallet_id = t.from_wallet_id) <> -qt.amount
+                 OR (SELECT sum(amount) FROM entries e WHERE e.transaction_id = t.id AND e.wallet_id = t.to_wallet_id) <> qt.converted_amount
+                 OR (SELECT sum(amount) FROM entries e WHERE e.transaction_id = t.id AND e.account = 'fx:' || qt.from_currency) <> qt.amount)`),
+  ).toEqual([]);
+  expect(await q(`SELECT quote_id FROM transactions WHERE quote_id IS NOT NULL GROUP BY quote_id HAVING count(*) > 1`)).toEqual([]);
   expect(
     await q(`SELECT w.id, w.balance::text, coalesce(e.total, 0)::text AS entries FROM wallets w
                LEFT JOIN (SELECT wallet_id, sum(amount) AS total FROM entries WHERE wallet_id IS NOT NULL GROUP BY wallet_id) e ON e.wallet_id = w.id

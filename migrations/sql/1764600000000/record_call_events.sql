@@ -1,7 +1,7 @@
 -- How the service sends one call on its own: `SELECT record_call_events('post_movement', $tenant, $now,
 -- post_movement(…))` — the call's events are written in the same statement, after the call, and its outcome
 -- is returned unchanged. (post_group records the events of its calls itself.) A lone deposit, withdrawal,
--- transfer or refund — most calls — is one event, written here with two statements: the tenant's counter
+-- transfer, refund or conversion — most calls — is one event, written here with two statements: the tenant's counter
 -- (taken last, held to COMMIT: see record_events.sql) and the event.
 CREATE OR REPLACE FUNCTION record_call_events(p_entry_point text, p_tenant_id text, p_now timestamptz, p_outcome jsonb)
  RETURNS jsonb LANGUAGE plpgsql AS $$
@@ -10,7 +10,7 @@ CREATE OR REPLACE FUNCTION record_call_events(p_entry_point text, p_tenant_id te
      v_last bigint;
    BEGIN
      IF p_outcome->>'outcome' IS DISTINCT FROM 'posted' THEN RETURN p_outcome; END IF;
-     IF p_entry_point IN ('post_movement', 'refund_transaction') THEN
+     IF p_entry_point IN ('post_movement', 'refund_transaction', 'post_conversion') THEN
        v_t := p_outcome->'transaction';
        INSERT INTO event_counters AS k (tenant_id, last_sequence) VALUES (p_tenant_id, 1)
        ON CONFLICT (tenant_id) DO UPDATE SET last_sequence = k.last_sequence + 1

@@ -7,7 +7,7 @@
 -- reader that pages with after=<the last sequence it saw> never misses an event (an earlier-begun transaction
 -- that commits later is numbered later). It is taken once per tenant per statement, however many moves a
 -- group has: the events are gathered in arrays first, then numbered and written with one INSERT.
--- A deposit, withdrawal, transfer or refund (the hot path) is read straight from its outcome; anything else
+-- A deposit, withdrawal, transfer, refund or conversion (one transaction, no hold) is read straight from its outcome; anything else
 -- goes through outcome_events.
 CREATE OR REPLACE FUNCTION record_events(p_calls jsonb, p_answers jsonb)
  RETURNS void LANGUAGE plpgsql AS $$
@@ -28,7 +28,7 @@ CREATE OR REPLACE FUNCTION record_events(p_calls jsonb, p_answers jsonb)
      FOR i IN 0 .. jsonb_array_length(p_answers) - 1 LOOP
        v_outcome := p_answers->i;
        CONTINUE WHEN v_outcome->>'outcome' IS DISTINCT FROM 'posted';
-       IF p_calls->i->>'entry_point' IN ('post_movement', 'refund_transaction') THEN
+       IF p_calls->i->>'entry_point' IN ('post_movement', 'refund_transaction', 'post_conversion') THEN
          v_t := v_outcome->'transaction';
          e_tenant := e_tenant || (p_calls->i->'args'->>'p_tenant_id');
          e_type := e_type || 'transaction.posted'::text;

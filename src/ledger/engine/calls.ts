@@ -112,6 +112,30 @@ export function refundTransaction(context: CallContext, refund: RefundCall): Eng
   };
 }
 
+/** A conversion at an FX quote's amounts: the quote's amount leaves `fromWalletId`, its converted amount reaches `toWalletId`. */
+export interface ConversionCall extends MovementDetails {
+  transactionId: string;
+  quoteId: string;
+  fromWalletId: string;
+  toWalletId: string;
+}
+
+export function postConversion(context: CallContext, conversion: ConversionCall): EngineCall {
+  return {
+    entryPoint: 'post_conversion',
+    type: 'conversion',
+    args: {
+      p_tenant_id: context.tenantId,
+      p_transaction_id: conversion.transactionId,
+      p_quote_id: conversion.quoteId,
+      p_from_wallet_id: conversion.fromWalletId,
+      p_to_wallet_id: conversion.toWalletId,
+      ...detailsArgs(conversion),
+      ...idempotencyArgs(context),
+    },
+  };
+}
+
 /** `operations` as post_batch reads them: each with the id the service chose for what it creates. */
 export function postBatch(context: CallContext, batch: { batchId: string; operations: readonly object[] }): EngineCall {
   return {

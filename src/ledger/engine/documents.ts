@@ -19,6 +19,11 @@ export interface TransactionDocument {
   hold_id: string | null;
   refund_of: string | null;
   refunded_amount: number | string;
+  /** Conversions only (null otherwise): the quote used, its target currency, converted amount and rate (a decimal string). */
+  quote_id: string | null;
+  to_currency: string | null;
+  converted_amount: number | string | null;
+  rate: string | null;
   reference: string | null;
   description: string | null;
   metadata: Metadata;

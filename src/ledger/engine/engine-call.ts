@@ -4,7 +4,14 @@ import type { MoneyMoveType } from '../../observability/wallet-metrics.js';
 
 
 /** The posting SQL entry points (src/ledger/sql/<name>.sql); each is one statement and one transaction. */
-export type EntryPoint = 'post_movement' | 'place_hold' | 'capture_hold' | 'void_hold' | 'refund_transaction' | 'post_batch';
+export type EntryPoint =
+  | 'post_movement'
+  | 'place_hold'
+  | 'capture_hold'
+  | 'void_hold'
+  | 'refund_transaction'
+  | 'post_conversion'
+  | 'post_batch';
 
 /**
  * One call of a posting entry point, argument by name: `{ p_amount: 2500, … }` is rendered as

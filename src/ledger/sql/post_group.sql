@@ -66,6 +66,13 @@ CREATE OR REPLACE FUNCTION post_group(p_calls jsonb)
            p_reference => v_a->>'p_reference', p_description => v_a->>'p_description', p_metadata => (v_a->>'p_metadata')::jsonb,
            p_idem_scope => v_a->>'p_idem_scope', p_idem_key => v_a->>'p_idem_key', p_request_hash => v_a->>'p_request_hash',
            p_now => (v_a->>'p_now')::timestamptz)
+         WHEN 'post_conversion' THEN post_conversion(
+           p_tenant_id => v_a->>'p_tenant_id', p_transaction_id => (v_a->>'p_transaction_id')::uuid,
+           p_quote_id => (v_a->>'p_quote_id')::uuid, p_from_wallet_id => (v_a->>'p_from_wallet_id')::uuid,
+           p_to_wallet_id => (v_a->>'p_to_wallet_id')::uuid, p_reference => v_a->>'p_reference',
+           p_description => v_a->>'p_description', p_metadata => (v_a->>'p_metadata')::jsonb,
+           p_idem_scope => v_a->>'p_idem_scope', p_idem_key => v_a->>'p_idem_key', p_request_hash => v_a->>'p_request_hash',
+           p_now => (v_a->>'p_now')::timestamptz)
          WHEN 'post_batch' THEN post_batch(
            p_tenant_id => v_a->>'p_tenant_id', p_batch_id => (v_a->>'p_batch_id')::uuid,
            p_operations => (v_a->>'p_operations')::jsonb,

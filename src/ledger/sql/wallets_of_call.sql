@@ -13,6 +13,7 @@ CREATE OR REPLACE FUNCTION wallets_of_call(p_call jsonb)
        WHEN 'capture_hold' THEN RETURN ARRAY[wallet_of_hold(v_tenant, (v_a->>'p_hold_id')::uuid), (v_a->>'p_to_wallet_id')::uuid];
        WHEN 'void_hold' THEN RETURN ARRAY[wallet_of_hold(v_tenant, (v_a->>'p_hold_id')::uuid)];
        WHEN 'refund_transaction' THEN RETURN wallets_of_transaction(v_tenant, (v_a->>'p_original_id')::uuid);
+       WHEN 'post_conversion' THEN RETURN ARRAY[(v_a->>'p_from_wallet_id')::uuid, (v_a->>'p_to_wallet_id')::uuid];
        WHEN 'post_batch' THEN RETURN wallets_of_batch(v_tenant, (v_a->>'p_operations')::jsonb);
      END CASE;
    END $$;

@@ -14,11 +14,15 @@ export const LEDGER_CHECKS = {
   wallet_held_equals_active_holds:
     "wallets.held = the sum of the wallet's holds with status 'active', including active holds past expires_at that no writer has swept yet. expected: that sum; actual: held, null when holds name a wallet that does not exist.",
   transaction_entries_sum_to_zero:
-    "Every transaction has entries and they sum to zero. expected: 0; actual: the sum, null when the transaction has no entries.",
+    "Every transaction has entries and they sum to zero in each currency on its own (a conversion's entries are in two). One finding per transaction and currency. expected: 0; actual: the sum, null when the transaction has no entries.",
   entries_have_transaction:
-    'Every entry belongs to an existing transaction. expected: null (no such transaction); actual: the sum of the entries that name it.',
+    'Every entry belongs to an existing transaction. expected: null (no such transaction); actual: the sum of the entries that name it (per currency).',
+  entries_in_transaction_currency:
+    "Every entry is in its transaction's tenant and in one of its currencies (currency, and a conversion's to_currency). expected: 0; actual: the sum of the absolute amounts of the entries that are not.",
+  conversion_legs_match_quote:
+    "A conversion's four entries are its amounts: −amount on fromWalletId and +amount on fx:<currency>, −converted_amount on fx:<to_currency> and +converted_amount on toWalletId (the transaction's amounts are its quote's by foreign key). expected: the first leg that differs, as it should be (or 4 entries); actual: as it is, null when missing.",
   currency_entries_sum_to_zero:
-    'Per currency, all entries (wallets, world:XXX, revenue:XXX) sum to zero, i.e. the system accounts balance the wallets. id: the currency; expected: 0; actual: the sum.',
+    'Per currency, all entries (wallets, world:XXX, revenue:XXX, fx:XXX) sum to zero, i.e. the system accounts balance the wallets. id: the currency; expected: 0; actual: the sum.',
   refunded_amount_equals_refunds:
     'transactions.refunded_amount = the sum of the refunds whose refund_of names it. expected: that sum; actual: refunded_amount, null when refunds name a transaction that does not exist.',
   hold_captured_amount_equals_capture:
@@ -104,30 +108,79 @@ const WALLET_HELD_SQL = `
       ON h.wallet_id = w.id
    WHERE w.held IS DISTINCT FROM coalesce(h.total, 0)`;
 
-/** Check 4, and its mirror: entries whose transaction row is missing. */
+/**
+ * Checks 4 and 5 in one pass over the entries, summed per transaction, currency and tenant: that each transaction's
+ * entries sum to zero in each currency, that its transaction exists (the mirror of 4), and that they are in its
+ * tenant and one of its currencies (a foreign key cannot say "one of two currencies"). `joined` is read twice and
+ * computed once.
+ */
 const TRANSACTION_ENTRIES_SQL = `
-  SELECT CASE WHEN t.id IS NULL THEN 'entries_have_transaction' ELSE 'transaction_entries_sum_to_zero' END AS check_name,
-         coalesce(t.id, s.transaction_id)::text AS id,
-         CASE WHEN t.id IS NOT NULL THEN '0' END AS expected,
-         s.total::text AS actual,
-         CASE WHEN t.id IS NULL THEN format('%s entries (sum %s) name transaction %s, which does not exist', s.n, s.total, s.transaction_id)
-              WHEN s.transaction_id IS NULL THEN format('%s of %s %s has no entries', t.type, t.amount, t.currency)
-              ELSE format('%s of %s %s: its %s entries sum to %s', t.type, t.amount, t.currency, s.n, s.total) END AS detail
-    FROM transactions t
-    FULL JOIN (SELECT transaction_id, sum(amount) AS total, count(*) AS n FROM entries GROUP BY transaction_id) s
-      ON s.transaction_id = t.id
-   WHERE t.id IS NULL OR s.transaction_id IS NULL OR s.total <> 0`;
+  WITH per_group AS (
+    SELECT transaction_id, currency, tenant_id AS entry_tenant_id, sum(amount) AS total, sum(abs(amount)) AS volume, count(*) AS n
+      FROM entries GROUP BY transaction_id, currency, tenant_id
+  ), joined AS (
+    SELECT t.id, t.type, t.amount, t.currency AS transaction_currency, t.to_currency, t.tenant_id, g.*
+      FROM transactions t FULL JOIN per_group g ON g.transaction_id = t.id
+  ), per_currency AS (
+    SELECT id, type, amount, transaction_currency, transaction_id, currency, sum(total) AS total, sum(n) AS n
+      FROM joined GROUP BY id, type, amount, transaction_currency, transaction_id, currency
+  )
+  SELECT CASE WHEN id IS NULL THEN 'entries_have_transaction' ELSE 'transaction_entries_sum_to_zero' END AS check_name,
+         coalesce(id, transaction_id)::text AS id,
+         CASE WHEN id IS NOT NULL THEN '0' END AS expected,
+         total::text AS actual,
+         CASE WHEN id IS NULL
+                THEN format('%s entries in %s (sum %s) name transaction %s, which does not exist', n, currency, total, transaction_id)
+              WHEN transaction_id IS NULL THEN format('%s of %s %s has no entries', type, amount, transaction_currency)
+              ELSE format('%s of %s %s: its %s entries in %s sum to %s', type, amount, transaction_currency, n, currency, total) END AS detail
+    FROM per_currency
+   WHERE id IS NULL OR transaction_id IS NULL OR total <> 0
+  UNION ALL
+  SELECT 'entries_in_transaction_currency', id::text, '0', sum(volume)::text,
+         format('%s of %s %s (tenant %s): %s entries in %s', type, amount, transaction_currency, tenant_id, sum(n),
+                string_agg(currency || ' of tenant ' || entry_tenant_id, ', ' ORDER BY currency, entry_tenant_id))
+    FROM joined
+   WHERE id IS NOT NULL AND transaction_id IS NOT NULL
+     AND (currency NOT IN (transaction_currency, coalesce(to_currency, transaction_currency)) OR entry_tenant_id <> tenant_id)
+   GROUP BY id, type, amount, transaction_currency, tenant_id`;
 
-/** Check 5: wallets and system accounts together, per currency. */
+/** Check 6: each leg of a conversion, the first one that differs. */
+const CONVERSION_LEGS_SQL = `
+  WITH legs AS (
+    SELECT t.id, t.amount, t.currency, t.converted_amount, t.to_currency, count(e.id) AS n,
+           sum(e.amount) FILTER (WHERE e.wallet_id = t.from_wallet_id AND e.currency = t.currency) AS paid,
+           sum(e.amount) FILTER (WHERE e.account = 'fx:' || t.currency) AS fx_from,
+           sum(e.amount) FILTER (WHERE e.account = 'fx:' || t.to_currency) AS fx_to,
+           sum(e.amount) FILTER (WHERE e.wallet_id = t.to_wallet_id AND e.currency = t.to_currency) AS received
+      FROM transactions t LEFT JOIN entries e ON e.transaction_id = t.id
+     WHERE t.type = 'conversion'
+     GROUP BY t.id
+  ), differing AS (
+    SELECT id, n, CASE
+             WHEN paid IS DISTINCT FROM -amount THEN ARRAY['the paying wallet (' || currency || ')', (-amount)::text, paid::text]
+             WHEN fx_from IS DISTINCT FROM amount THEN ARRAY['fx:' || currency, amount::text, fx_from::text]
+             WHEN fx_to IS DISTINCT FROM -converted_amount THEN ARRAY['fx:' || to_currency, (-converted_amount)::text, fx_to::text]
+             WHEN received IS DISTINCT FROM converted_amount
+               THEN ARRAY['the receiving wallet (' || to_currency || ')', converted_amount::text, received::text]
+             WHEN n <> 4 THEN ARRAY['the number of entries', '4', n::text]
+           END AS leg
+      FROM legs
+  )
+  SELECT 'conversion_legs_match_quote' AS check_name, id::text AS id, leg[2] AS expected, leg[3] AS actual,
+         format('%s: %s expected, %s found (%s entries)', leg[1], leg[2], coalesce(leg[3], 'none'), n) AS detail
+    FROM differing WHERE leg IS NOT NULL`;
+
+/** Check 7: wallets and system accounts together, per currency. */
 const CURRENCY_TOTALS_SQL = `
   SELECT 'currency_entries_sum_to_zero' AS check_name, currency::text AS id, '0' AS expected, sum(amount)::text AS actual,
-         format('wallets %s, world:%s %s, revenue:%s %s',
+         format('wallets %s, world:%s %s, revenue:%s %s, fx:%s %s',
                 coalesce(sum(amount) FILTER (WHERE wallet_id IS NOT NULL), 0),
                 currency, coalesce(sum(amount) FILTER (WHERE account LIKE 'world:%'), 0),
-                currency, coalesce(sum(amount) FILTER (WHERE account LIKE 'revenue:%'), 0)) AS detail
+                currency, coalesce(sum(amount) FILTER (WHERE account LIKE 'revenue:%'), 0),
+                currency, coalesce(sum(amount) FILTER (WHERE account LIKE 'fx:%'), 0)) AS detail
     FROM entries GROUP BY currency HAVING sum(amount) <> 0`;
 
-/** Check 6. */
+/** Check 8. */
 const REFUNDS_SQL = `
   SELECT 'refunded_amount_equals_refunds' AS check_name, coalesce(t.id, r.refund_of)::text AS id,
          coalesce(r.total, 0)::text AS expected, t.refunded_amount::text AS actual,
@@ -139,7 +192,7 @@ const REFUNDS_SQL = `
       ON r.refund_of = t.id
    WHERE t.refunded_amount IS DISTINCT FROM coalesce(r.total, 0)`;
 
-/** Check 7. transactions.hold_id is UNIQUE, so a hold has at most one capture. */
+/** Check 9. transactions.hold_id is UNIQUE, so a hold has at most one capture. */
 const CAPTURES_SQL = `
   SELECT 'hold_captured_amount_equals_capture' AS check_name, coalesce(h.id, c.hold_id)::text AS id,
          c.amount::text AS expected, h.captured_amount::text AS actual,
@@ -151,13 +204,13 @@ const CAPTURES_SQL = `
     FULL JOIN (SELECT id, hold_id, amount FROM transactions WHERE hold_id IS NOT NULL) c ON c.hold_id = h.id
    WHERE h.id IS NULL OR (h.status = 'captured') <> (c.id IS NOT NULL) OR h.captured_amount <> c.amount`;
 
-const DRIFT_QUERIES = [WALLET_BALANCES_SQL, WALLET_HELD_SQL, TRANSACTION_ENTRIES_SQL, CURRENCY_TOTALS_SQL, REFUNDS_SQL, CAPTURES_SQL];
+const DRIFT_QUERIES = [WALLET_BALANCES_SQL, WALLET_HELD_SQL, TRANSACTION_ENTRIES_SQL, CONVERSION_LEGS_SQL, CURRENCY_TOTALS_SQL, REFUNDS_SQL, CAPTURES_SQL];
 
 /** Keeps the first $1 drift rows of each check, with each check's total; sorts only the drift, never the ledger. */
 const bounded = (driftSql: string) => `
   SELECT check_name, id, expected, actual, detail, total FROM (
     SELECT d.*, count(*) OVER (PARTITION BY d.check_name) AS total,
-           row_number() OVER (PARTITION BY d.check_name ORDER BY d.id COLLATE "C") AS rank_in_check
+           row_number() OVER (PARTITION BY d.check_name ORDER BY d.id COLLATE "C", d.detail COLLATE "C") AS rank_in_check
       FROM (${driftSql}) d
   ) ranked
   WHERE rank_in_check <= $1`;
@@ -246,6 +299,8 @@ export class LedgerVerifier {
     // One connection, one query at a time: a transaction's statements cannot run in parallel.
     for (const sql of DRIFT_QUERIES) rows.push(...((await manager.query(bounded(sql), [DRIFT_LIMIT_PER_CHECK])) as DriftRow[]));
     const order = Object.keys(LEDGER_CHECKS);
-    return rows.sort((a, b) => order.indexOf(a.check_name) - order.indexOf(b.check_name) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+    // a transaction can drift in two currencies: its findings follow their details (which name the currency)
+    return rows.sort((a, b) => order.indexOf(a.check_name) - order.indexOf(b.check_name) || byText(a.id, b.id) || byText(a.detail, b.detail));
   }
 }

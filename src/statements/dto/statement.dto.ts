@@ -22,7 +22,7 @@ export class StatementEntryDto {
   @ApiProperty({ format: 'uuid', example: '019a5f3c-7d2e-7b41-9c3a-2f5e8d1b6a90' })
   transactionId: string;
 
-  @ApiProperty({ enum: ['deposit', 'withdrawal', 'transfer', 'capture', 'refund'], example: 'deposit' })
+  @ApiProperty({ enum: ['deposit', 'withdrawal', 'transfer', 'capture', 'refund', 'conversion'], example: 'deposit' })
   type: TransactionType;
 
   @ApiProperty({ type: 'string', nullable: true, maxLength: 255, example: 'card-7731' })

@@ -1,10 +1,23 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { RATE_MAX_LENGTH, RATE_PATTERN } from '../../common/money/fx-rate.js';
 import { MAX_AMOUNT_MINOR, minorUnitsFromDb } from '../../common/money/amount.js';
 import type { Metadata } from '../../common/validation/metadata.js';
 import type { WalletEntity, WalletStatus } from '../wallet.entity.js';
 
 const money = (description: string, minimum = -MAX_AMOUNT_MINOR) =>
   ApiProperty({ type: 'integer', format: 'int64', minimum, maximum: MAX_AMOUNT_MINOR, description, example: 12500 });
+
+/** The wallet's amounts in another currency (GET /v1/wallets/{id}?displayCurrency=). */
+export class WalletDisplayDto {
+  @ApiProperty({ example: 'USD', pattern: '^[A-Z]{3}$' }) currency: string;
+  @money('The balance in minor units of `currency`, at `rate`, rounded down (towards −∞)') balance: number;
+  @money('available in minor units of `currency`, at `rate`, rounded down (towards −∞), converted on its own') available: number;
+  @ApiProperty({ type: 'string', pattern: RATE_PATTERN, maxLength: RATE_MAX_LENGTH, example: '1.0842', description: "Major units of `currency` per major unit of the wallet's currency; \"1\" for its own" })
+  rate: string;
+  @ApiPropertyOptional({ format: 'date-time', description: 'When the rate was set (absent for the wallet’s own currency)' }) rateUpdatedAt?: string;
+  @ApiProperty({ enum: [true], description: 'Always true: shown at the current rate, not a quote; converting needs a quote (POST /v1/fx-quotes)' })
+  estimate: true;
+}
 
 export class WalletDto {
   @ApiProperty({ format: 'uuid', example: '0b6f4f38-8e39-4b8f-9a55-3f3f8f1f2a10' }) id: string;
@@ -18,6 +31,8 @@ export class WalletDto {
   @ApiProperty({ type: 'object', additionalProperties: true, maxProperties: 50, example: { tier: 'gold' } }) metadata: Metadata;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
+  @ApiPropertyOptional({ type: WalletDisplayDto, description: 'Only with ?displayCurrency=: the amounts in that currency' })
+  display?: WalletDisplayDto;
 }
 
 export class WalletListDto {

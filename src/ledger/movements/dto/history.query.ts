@@ -3,7 +3,7 @@ import { PageQuery } from '../../../common/pagination/page.query.js';
 import { IsIn, IsISO8601, IsOptional } from 'class-validator';
 import type { TransactionType } from '../../model/transaction.entity.js';
 
-export const TRANSACTION_TYPES: TransactionType[] = ['deposit', 'withdrawal', 'transfer', 'capture', 'refund'];
+export const TRANSACTION_TYPES: TransactionType[] = ['deposit', 'withdrawal', 'transfer', 'capture', 'refund', 'conversion'];
 
 export class HistoryQuery extends PageQuery {
   @ApiPropertyOptional({ enum: TRANSACTION_TYPES })
