@@ -103,6 +103,20 @@ describe('events feed', () => {
     expect(all.find((e) => e.data.transaction?.id === transfer.body.id)!.data.transaction.refundedAmount).toBe(0);
   });
 
+  it('a conversion is posted as one transaction.posted event, with its four entries, on both wallets', async () => {
+    await t.http.put('/v1/admin/fx-rates/EUR/USD').set(AUTH).send({ rate: '1.1' }).expect(200);
+    const eur = await fundedWallet(t.http, 1000);
+    const usd = await newWallet(t.http, { currency: 'USD' });
+    const quote = await t.http.post('/v1/fx-quotes').set(AUTH).send({ fromCurrency: 'EUR', toCurrency: 'USD', amount: 500 }).expect(201);
+    const start = await lastSequence();
+    const conversion = await t.http.post('/v1/conversions').set(AUTH).send({ quoteId: quote.body.id, fromWalletId: eur, toWalletId: usd }).expect(201);
+    const events = await feed(start);
+    expect(events.map((e) => e.type)).toEqual(['transaction.posted']);
+    expect(events[0]!.data.transaction).toEqual(conversion.body);
+    expect(events[0]!.data.transaction.entries).toHaveLength(4);
+    for (const walletId of [eur, usd]) expect((await feed(start, { walletId })).map((e) => e.id)).toEqual([events[0]!.id]);
+  });
+
   it('hold.expired is written when a due hold is marked expired, by the sweeper or by a move on its wallet', async () => {
     const id = await fundedWallet(t.http, 500);
     const byMove = await t.http.post('/v1/holds').set(AUTH).send({ walletId: id, amount: 100, expiresInSeconds: 60 }).expect(201);
