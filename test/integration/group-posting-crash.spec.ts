@@ -1,9 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { freePort } from '../bench/service-process.js';
 import { eventually, lockWallet, postingGroupsOf, parseExposition, serviceLockWaits, type WalletLock } from '../support/group-posting.js';
 import { expectLedgerInvariants } from '../support/ledger-invariants.js';
 import { seededRandom } from '../support/seeded-random.js';
+import { type SpawnedService, spawnService } from '../support/spawned-service.js';
 import { API_KEY } from '../support/test-app.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
@@ -14,61 +14,23 @@ import { createTestDatabase, type TestDatabase } from '../support/test-database.
  * every request with its Idempotency-Key against a fresh process gets each posted exactly once.
  */
 
-const SERVICE_ENTRY = 'dist/src/main.js';
+const SERVICE_ENTRY = 'dist/src/main.js' as const;
 const VERIFY_CLI = 'dist/src/cli/verify-ledger.js';
 const REQUESTS = 400;
 const CONCURRENCY = 40;
 /** Answers to wait for before the kill, so that the kill lands in a stream that has been grouping for a while. */
 const ANSWERS_BEFORE_KILL = 120;
 
-interface Service {
-  base: string;
-  child: ChildProcess;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-/** The built service on a free port, once it answers ready; stderr kept to explain a failed start. */
-async function startService(databaseUrl: string): Promise<Service> {
-  if (!existsSync(SERVICE_ENTRY)) throw new Error(`${SERVICE_ENTRY} is missing: run npm run build (npm test does)`);
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [SERVICE_ENTRY], {
-    env: {
-      ...process.env,
-      NODE_ENV: 'test',
-      PORT: String(port),
-      DATABASE_URL: databaseUrl,
-      API_KEYS: `shop:${API_KEY}`,
-      LOG_LEVEL: 'warn',
-      LOG_REQUESTS: 'false',
-      HOLD_SWEEP_INTERVAL_MS: '0',
-      // One slot: whatever arrives while a group is in flight goes out in the next group.
-      POSTING_MAX_IN_FLIGHT: '1',
-      DB_POOL_SIZE: '10',
-      // The outside lock below is held for as long as the test needs; no timeout may answer first.
-      DB_LOCK_TIMEOUT_MS: '30000',
-      DB_STATEMENT_TIMEOUT_MS: '40000',
-      REQUEST_TIMEOUT_MS: '50000',
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
+/** The built service on a free port, once it answers ready. */
+function startService(databaseUrl: string): Promise<SpawnedService> {
+  return spawnService(SERVICE_ENTRY, databaseUrl, {
+    // One slot: whatever arrives while a group is in flight goes out in the next group.
+    POSTING_MAX_IN_FLIGHT: '1',
+    // The outside lock below is held for as long as the test needs; no timeout may answer first.
+    DB_LOCK_TIMEOUT_MS: '30000',
+    DB_STATEMENT_TIMEOUT_MS: '40000',
+    REQUEST_TIMEOUT_MS: '50000',
   });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString('utf8')).slice(-4_000);
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  try {
-    await eventually('the service is ready', async () => {
-      if (child.exitCode !== null) throw new Error(`the service exited with ${child.exitCode}: ${stderr}`);
-      return fetch(`${base}/health/ready`).then((r) => r.ok, () => false);
-    });
-  } catch (error) {
-    child.kill('SIGKILL');
-    throw error;
-  }
-  return { base, child, exited };
 }
 
 /** The ledger self-check as operators run it (`npm run ledger:verify -- --json`): exit code and report. */
@@ -109,7 +71,7 @@ async function post(base: string, path: string, body: object, key?: string): Pro
 
 describe('the service killed (SIGKILL) while posting groups are in flight', () => {
   let db: TestDatabase;
-  let service: Service | undefined;
+  let service: SpawnedService | undefined;
   let lock: WalletLock | undefined;
 
   beforeAll(async () => {

@@ -72,19 +72,16 @@ export interface WalletDocument {
 }
 
 export function toWalletDtoFromDocument(doc: WalletDocument): WalletDto {
-  const balance = minorUnitsFromDb(doc.balance);
-  const held = minorUnitsFromDb(doc.held);
-  return {
+  return toWalletDto({
     id: doc.id,
     ownerId: doc.owner_id,
     currency: doc.currency.trim(),
     status: doc.status,
-    balance,
-    held,
-    available: balance - held,
-    overdraftLimit: minorUnitsFromDb(doc.overdraft_limit),
+    balanceMinor: String(doc.balance),
+    heldMinor: String(doc.held),
+    overdraftLimitMinor: String(doc.overdraft_limit),
     metadata: doc.metadata,
-    createdAt: new Date(doc.created_at).toISOString(),
-    updatedAt: new Date(doc.updated_at).toISOString(),
-  };
+    createdAt: new Date(doc.created_at),
+    updatedAt: new Date(doc.updated_at),
+  } as WalletEntity);
 }
