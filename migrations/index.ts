@@ -4,6 +4,7 @@ import { EntryTimeInLedgerOrder1764300000000 } from './1764300000000-entry-time-
 import { LedgerByTime1764300000001 } from './1764300000001-ledger-by-time.js';
 import { LedgerRulesOnce1764400000000 } from './1764400000000-ledger-rules-once.js';
 import { GroupPosting1764500000000 } from './1764500000000-group-posting.js';
+import { MoneyControls1764700000000 } from './1764700000000-money-controls.js';
 
 /**
  * Listed explicitly (not globbed) so the same list works compiled, under ts-jest and in the CLI.
@@ -17,4 +18,5 @@ import { GroupPosting1764500000000 } from './1764500000000-group-posting.js';
  */
 export const MIGRATIONS = [InitialSchema1764070000000, HoldsAndRefunds1764200000000, EntryTimeInLedgerOrder1764300000000,
   LedgerByTime1764300000001, LedgerRulesOnce1764400000000, GroupPosting1764500000000,
+  MoneyControls1764700000000,
 ];

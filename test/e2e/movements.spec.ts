@@ -46,8 +46,9 @@ function expectTransactionShape(tx: Record<string, any>): Entry[] {
     expect(entry.amount).not.toBe(0);
     expect((entry.walletId === undefined) !== (entry.account === undefined)).toBe(true);
     if (entry.walletId !== undefined) {
-      expect(Object.keys(entry).sort()).toEqual(['amount', 'balanceAfter', 'walletId']);
+      expect(Object.keys(entry).sort()).toEqual(['amount', 'balanceAfter', 'hash', 'walletId']);
       expect(Number.isSafeInteger(entry.balanceAfter)).toBe(true);
+      expect(entry.hash).toMatch(/^[0-9a-f]{64}$/);
     } else {
       expect(entry.balanceAfter).toBeUndefined();
     }

@@ -10,6 +10,7 @@ import { TransactionEntity } from './transaction.entity.js';
 @Check('entries_wallet_xor_account', '(wallet_id IS NULL) <> (account IS NULL)')
 @Check('entries_balance_after_for_wallets', '(wallet_id IS NULL) = (balance_after IS NULL)')
 @Check('entries_account_of_currency', `account IN ('world:' || currency, 'revenue:' || currency)`)
+@Check('entries_hash_for_wallets', '(wallet_id IS NULL) = (hash IS NULL)')
 export class EntryEntity {
   @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'ALWAYS' })
   id: string;
@@ -38,6 +39,10 @@ export class EntryEntity {
 
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt: Date;
+
+  /** A wallet entry's link in its wallet's chain: SHA-256 over the previous entry's hash and this one's content (entry_hash.sql); of the domain sha256_digest. */
+  @Column({ type: 'bytea', nullable: true })
+  hash: Buffer | null;
 
   /** (transaction, tenant, currency): an entry is in its transaction's tenant and currency. */
   @ManyToOne(() => TransactionEntity, { nullable: false })
