@@ -65,7 +65,7 @@ export interface paths {
          *
          *     **JSON** (the default) carries at most 1000 entries; a period with more is refused with 400 VALIDATION_FAILED: narrow it or ask for CSV.
          *
-         *     **CSV** with `Accept: text/csv`: streamed from the database without a size limit, as an attachment. RFC 4180 (CRLF, quotes when needed), header row `section,entryId,createdAt,transactionId,type,reference,description,amount,balanceAfter,currency`, then one `opening` row (createdAt = from, balanceAfter = opening balance), one `entry` row per entry, and one `closing` row last (createdAt = to, balanceAfter = closing balance); a file without its closing row was cut short. Text that a spreadsheet would run as a formula (starting with = + - @) is written with a leading '. Refusals are problem+json whatever the Accept header.
+         *     **CSV** with `Accept: text/csv`: streamed from the database without a size limit, as an attachment. RFC 4180 (CRLF, quotes when needed), header row `section,entryId,createdAt,transactionId,type,reference,description,amount,balanceAfter,currency,hash`, then one `opening` row (createdAt = from, balanceAfter = opening balance), one `entry` row per entry, and one `closing` row last (createdAt = to, balanceAfter = closing balance); a file without its closing row was cut short. Text that a spreadsheet would run as a formula (starting with = + - @) is written with a leading '. Refusals are problem+json whatever the Accept header.
          */
         get: operations["StatementsController_statement"];
         put?: never;
@@ -431,7 +431,7 @@ export interface paths {
         };
         /**
          * Recompute the ledger and report drift
-         * @description Recomputes every wallet balance and held amount from its entries and active holds, checks that every transaction has entries summing to zero, that wallets and system accounts balance per currency, and that refunded and captured amounts match their transactions — all in one read-only snapshot. Answers 200 whether or not drift was found: `ok` says which, `drift` lists up to `driftLimitPerCheck` findings per check. Money values are decimal strings. For very large ledgers use `npm run ledger:verify`, which has no statement timeout to respect.
+         * @description Recomputes every wallet balance and held amount from its entries and active holds, checks that every transaction has entries summing to zero, that wallets and system accounts balance per currency, and that refunded and captured amounts match their transactions, and that every wallet's chain of entry hashes is intact (naming the first broken entry per wallet) and ends at the hash its wallet row remembers — all in one read-only snapshot. Answers 200 whether or not drift was found: `ok` says which, `drift` lists up to `driftLimitPerCheck` findings per check. Money values are decimal strings. For very large ledgers use `npm run ledger:verify`, which has no statement timeout to respect.
          */
         get: operations["LedgerAdminController_verify"];
         put?: never;
@@ -470,6 +470,26 @@ export interface components {
             /** @description Present on 500 responses: quote it when reporting the problem. */
             requestId?: string;
         };
+        WalletLimitsInput: {
+            /**
+             * Format: int64
+             * @description At most this much may leave the wallet per UTC calendar day: withdrawals, transfers out, refunds it pays back, and holds from when they are placed (a capture counts what it captured, a void or expiry gives the rest back). Minor units; null removes the limit.
+             * @example 50000
+             */
+            dailyDebit?: number | null;
+            /**
+             * Format: int64
+             * @description The same, per UTC calendar month. Minor units; null removes the limit.
+             * @example 50000
+             */
+            monthlyDebit?: number | null;
+            /**
+             * Format: int64
+             * @description `balance` may not exceed this after any move into the wallet (deposits, transfers in, captures and refunds to it). Minor units; null removes the limit.
+             * @example 50000
+             */
+            maxBalance?: number | null;
+        };
         CreateWalletDto: {
             /**
              * @description The caller's own user id (opaque)
@@ -487,6 +507,8 @@ export interface components {
              * @example 0
              */
             overdraftLimit?: number;
+            /** @description Spending and balance limits (default none: `{}`); a null limit is none. */
+            limits?: components["schemas"]["WalletLimitsInput"];
             /**
              * @description Flat object: at most 50 keys of at most 40 characters; values are strings (≤ 500 characters), numbers, booleans or null.
              * @example {
@@ -496,6 +518,52 @@ export interface components {
             metadata?: {
                 [key: string]: (string | null) | number | boolean;
             };
+        };
+        WalletLimitsDto: {
+            /**
+             * Format: int64
+             * @description At most this much may leave the wallet per UTC calendar day: withdrawals, transfers out, refunds it pays back, and holds from when they are placed (a capture counts what it captured, a void or expiry gives the rest back). Minor units; absent: no limit.
+             * @example 50000
+             */
+            dailyDebit?: number;
+            /**
+             * Format: int64
+             * @description The same, per UTC calendar month. Minor units; absent: no limit.
+             * @example 50000
+             */
+            monthlyDebit?: number;
+            /**
+             * Format: int64
+             * @description `balance` may not exceed this after any move into the wallet (deposits, transfers in, captures and refunds to it). Minor units; absent: no limit.
+             * @example 50000
+             */
+            maxBalance?: number;
+        };
+        LimitUsageDto: {
+            /**
+             * Format: int64
+             * @description What left the wallet in the current period, active holds included, minor units (counted whether or not a limit is set)
+             * @example 1200
+             */
+            used: number;
+            /**
+             * Format: int64
+             * @description limit − used, at least 0; absent when the wallet has no such limit
+             * @example 48800
+             */
+            remaining?: number;
+            /**
+             * Format: date-time
+             * @description When the period ends and `used` starts again at 0 (UTC midnight)
+             * @example 2026-12-05T00:00:00.000Z
+             */
+            resetsAt: string;
+        };
+        WalletLimitUsageDto: {
+            /** @description The current UTC calendar day */
+            dailyDebit: components["schemas"]["LimitUsageDto"];
+            /** @description The current UTC calendar month */
+            monthlyDebit: components["schemas"]["LimitUsageDto"];
         };
         WalletDto: {
             /**
@@ -533,6 +601,10 @@ export interface components {
              * @example 12500
              */
             overdraftLimit: number;
+            /** @description The limits set (`{}` when none); a move that would break one is refused with 422 LIMIT_EXCEEDED */
+            limits: components["schemas"]["WalletLimitsDto"];
+            /** @description What the debit limits have used in the current UTC day and month, and when each resets */
+            limitUsage: components["schemas"]["WalletLimitUsageDto"];
             /**
              * @example {
              *       "tier": "gold"
@@ -560,6 +632,8 @@ export interface components {
              * @example 5000
              */
             overdraftLimit?: number;
+            /** @description Changes only the limits sent; null removes one. Lowering a limit below what is already used moves nothing: later moves are refused (422 LIMIT_EXCEEDED) until the period resets. */
+            limits?: components["schemas"]["WalletLimitsInput"];
             /**
              * @description Flat object: at most 50 keys of at most 40 characters; values are strings (≤ 500 characters), numbers, booleans or null.
              * @example {
@@ -598,6 +672,15 @@ export interface components {
             /** @example Top-up by card */
             description: string | null;
             /**
+             * @description The transaction's metadata
+             * @example {
+             *       "orderId": "ord_1042"
+             *     }
+             */
+            metadata: {
+                [key: string]: unknown;
+            };
+            /**
              * Format: int64
              * @description Signed: money into the wallet is positive, money out negative
              * @example 2500
@@ -609,6 +692,11 @@ export interface components {
              * @example 12500
              */
             balanceAfter: number;
+            /**
+             * @description This entry's link in the wallet's tamper-evident chain: SHA-256 (hex) over the previous entry's hash and this entry's content. README "Checking a statement" recomputes it from the fields above.
+             * @example 5f2b8c0e4a7d19b3c6e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6
+             */
+            hash: string;
         };
         StatementDto: {
             /**
@@ -642,6 +730,16 @@ export interface components {
              * @example 12500
              */
             closingBalance: number;
+            /**
+             * @description The chain hash of the wallet's last entry before `from` (null before its first entry): what the first entry's hash chains from
+             * @example 5f2b8c0e4a7d19b3c6e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6
+             */
+            openingHash: string | null;
+            /**
+             * @description The chain hash of the last entry in the period, or openingHash when the period has none: keep it, and a later statement must chain from it
+             * @example 5f2b8c0e4a7d19b3c6e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6
+             */
+            closingHash: string | null;
             /** @description Every entry of the wallet stamped in [from, to), in ledger order */
             entries: components["schemas"]["StatementEntryDto"][];
         };
@@ -768,6 +866,11 @@ export interface components {
              * @description The wallet's balance right after this entry
              */
             balanceAfter?: number;
+            /**
+             * @description Wallet legs: this entry's link in the wallet's tamper-evident chain, SHA-256 (hex) over the previous entry's hash and this entry's content (README "Checking a statement")
+             * @example 5f2b8c0e4a7d19b3c6e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6
+             */
+            hash?: string;
         };
         TransactionDto: {
             /** Format: uuid */
@@ -1120,7 +1223,7 @@ export interface components {
         };
         LedgerCheckResultDto: {
             /** @enum {string} */
-            check: "wallet_balance_equals_entries" | "wallet_balance_equals_last_entry" | "wallet_held_equals_active_holds" | "transaction_entries_sum_to_zero" | "entries_have_transaction" | "currency_entries_sum_to_zero" | "refunded_amount_equals_refunds" | "hold_captured_amount_equals_capture";
+            check: "wallet_balance_equals_entries" | "wallet_balance_equals_last_entry" | "wallet_held_equals_active_holds" | "transaction_entries_sum_to_zero" | "entries_have_transaction" | "currency_entries_sum_to_zero" | "refunded_amount_equals_refunds" | "hold_captured_amount_equals_capture" | "wallet_entry_chain_intact" | "wallet_chain_head_matches_last_entry";
             /** @description The invariant, and what expected and actual mean for it */
             description: string;
             /**
@@ -1134,19 +1237,25 @@ export interface components {
              * @example wallet_balance_equals_entries
              * @enum {string}
              */
-            check: "wallet_balance_equals_entries" | "wallet_balance_equals_last_entry" | "wallet_held_equals_active_holds" | "transaction_entries_sum_to_zero" | "entries_have_transaction" | "currency_entries_sum_to_zero" | "refunded_amount_equals_refunds" | "hold_captured_amount_equals_capture";
+            check: "wallet_balance_equals_entries" | "wallet_balance_equals_last_entry" | "wallet_held_equals_active_holds" | "transaction_entries_sum_to_zero" | "entries_have_transaction" | "currency_entries_sum_to_zero" | "refunded_amount_equals_refunds" | "hold_captured_amount_equals_capture" | "wallet_entry_chain_intact" | "wallet_chain_head_matches_last_entry";
             /**
              * @description Wallet, transaction or hold id; a currency code for currency_entries_sum_to_zero
              * @example 0b6f4f38-8e39-4b8f-9a55-3f3f8f1f2a10
              */
             id: string;
             /**
-             * @description Recomputed from the source of truth, minor units as a decimal string (sums may exceed 2^53); null when that row is missing
+             * Format: int64
+             * @description The chain checks: the entry named — the first entry that breaks its wallet's chain, or the wallet's last entry
+             * @example 18234
+             */
+            entryId?: number;
+            /**
+             * @description Recomputed from the source of truth, minor units as a decimal string (sums may exceed 2^53), or for the chain checks a SHA-256 in hex; null when that row is missing
              * @example 12500
              */
             expected: string | null;
             /**
-             * @description Stored, as a decimal string; null when that row is missing
+             * @description Stored, as a decimal string (a hex SHA-256 for the chain checks); null when that row is missing
              * @example 12501
              */
             actual: string | null;
@@ -1327,7 +1436,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE or IDEMPOTENCY_KEY_REUSED */
+            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, LIMIT_EXCEEDED (detail names the limit and when it resets), AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE or IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1490,7 +1599,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE or IDEMPOTENCY_KEY_REUSED */
+            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, LIMIT_EXCEEDED (detail names the limit and when it resets), AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE or IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1534,7 +1643,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["StatementDto"];
                     /**
-                     * @example section,entryId,createdAt,transactionId,type,reference,description,amount,balanceAfter,currency
+                     * @example section,entryId,createdAt,transactionId,type,reference,description,amount,balanceAfter,currency,hash
                      *     opening,,2026-11-01T00:00:00.000Z,,,,,,10000,EUR
                      *     entry,18234,2026-11-03T09:15:27.120Z,019a5f3c-7d2e-7b41-9c3a-2f5e8d1b6a90,deposit,card-7731,"Top-up, by card",2500,12500,EUR
                      *     entry,18240,2026-11-04T17:02:11.004Z,019a6a01-1c4b-7e22-8f10-5b2d9e7c3a11,capture,order:1042,,-1990,10510,EUR
@@ -1907,7 +2016,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE or IDEMPOTENCY_KEY_REUSED */
+            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, LIMIT_EXCEEDED (detail names the limit and when it resets), AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE or IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2016,7 +2125,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE or IDEMPOTENCY_KEY_REUSED */
+            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, LIMIT_EXCEEDED (detail names the limit and when it resets), AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE or IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2123,7 +2232,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE or IDEMPOTENCY_KEY_REUSED */
+            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, LIMIT_EXCEEDED (detail names the limit and when it resets), AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE or IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2232,7 +2341,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE or IDEMPOTENCY_KEY_REUSED */
+            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, LIMIT_EXCEEDED (detail names the limit and when it resets), AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE or IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2482,7 +2591,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE or IDEMPOTENCY_KEY_REUSED */
+            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, LIMIT_EXCEEDED (detail names the limit and when it resets), AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE or IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2729,7 +2838,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE or IDEMPOTENCY_KEY_REUSED */
+            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, LIMIT_EXCEEDED (detail names the limit and when it resets), AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE or IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2839,7 +2948,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE or IDEMPOTENCY_KEY_REUSED */
+            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, LIMIT_EXCEEDED (detail names the limit and when it resets), AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE or IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2946,7 +3055,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE or IDEMPOTENCY_KEY_REUSED */
+            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, LIMIT_EXCEEDED (detail names the limit and when it resets), AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE or IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
                     [name: string]: unknown;
