@@ -46,8 +46,8 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Freeze, unfreeze or close a wallet; change its overdraft limit or metadata
-         * @description Only the fields sent change. A frozen or closed wallet refuses money movements (422 WALLET_NOT_ACTIVE).
+         * Freeze, unfreeze or close a wallet; change its overdraft limit, limits or metadata
+         * @description Only the fields sent change, and in `limits` only the limits sent (null removes one). A frozen or closed wallet refuses money movements (422 WALLET_NOT_ACTIVE). A limit lowered below what is already used moves nothing; later moves it does not allow are refused with 422 LIMIT_EXCEEDED until the period resets.
          */
         patch: operations["WalletsController_update"];
         trace?: never;
@@ -65,7 +65,9 @@ export interface paths {
          *
          *     **JSON** (the default) carries at most 1000 entries; a period with more is refused with 400 VALIDATION_FAILED: narrow it or ask for CSV.
          *
-         *     **CSV** with `Accept: text/csv`: streamed from the database without a size limit, as an attachment. RFC 4180 (CRLF, quotes when needed), header row `section,entryId,createdAt,transactionId,type,reference,description,amount,balanceAfter,currency,hash`, then one `opening` row (createdAt = from, balanceAfter = opening balance), one `entry` row per entry, and one `closing` row last (createdAt = to, balanceAfter = closing balance); a file without its closing row was cut short. Text that a spreadsheet would run as a formula (starting with = + - @) is written with a leading '. Refusals are problem+json whatever the Accept header.
+         *     **CSV** with `Accept: text/csv`: streamed from the database without a size limit, as an attachment. RFC 4180 (CRLF, quotes when needed), header row `section,entryId,createdAt,transactionId,type,reference,description,amount,balanceAfter,currency,hash`, then one `opening` row (createdAt = from, balanceAfter = opening balance, hash = openingHash), one `entry` row per entry, and one `closing` row last (createdAt = to, balanceAfter = closing balance, hash = closingHash); a file without its closing row was cut short. Text that a spreadsheet would run as a formula (starting with = + - @) is written with a leading '. Refusals are problem+json whatever the Accept header.
+         *
+         *     **Hashes**: each entry carries its link in the wallet's tamper-evident chain (SHA-256 over the previous entry's hash and the entry's content); `openingHash` is the hash before the period, `closingHash` its last. The JSON form carries every field the hash covers, so anyone can recompute the chain (README "Checking a statement").
          */
         get: operations["StatementsController_statement"];
         put?: never;
@@ -193,7 +195,7 @@ export interface paths {
         put?: never;
         /**
          * Top up a wallet with money from outside (card, bank transfer)
-         * @description Posts the amount to the wallet against the account world:<CUR>. Send an Idempotency-Key to make retries safe.
+         * @description Posts the amount to the wallet against the account world:<CUR>; refused with 422 LIMIT_EXCEEDED past the wallet's maxBalance. Send an Idempotency-Key to make retries safe.
          */
         post: operations["MovementsController_deposit"];
         delete?: never;
@@ -213,7 +215,7 @@ export interface paths {
         put?: never;
         /**
          * Pay money out of a wallet to the outside world
-         * @description Refused with 422 INSUFFICIENT_FUNDS when available would go below −overdraftLimit. Send an Idempotency-Key to make retries safe.
+         * @description Refused with 422 INSUFFICIENT_FUNDS when available would go below −overdraftLimit, and with 422 LIMIT_EXCEEDED when it would pass the wallet's dailyDebit or monthlyDebit limit. Send an Idempotency-Key to make retries safe.
          */
         post: operations["MovementsController_withdraw"];
         delete?: never;
@@ -233,7 +235,7 @@ export interface paths {
         put?: never;
         /**
          * Move money from one wallet to another of the same currency
-         * @description Posts as one double-entry transaction: both sides or neither. Send an Idempotency-Key to make retries safe.
+         * @description Posts as one double-entry transaction: both sides or neither. Counts against the paying wallet's debit limits and the receiving wallet's maxBalance (422 LIMIT_EXCEEDED). Send an Idempotency-Key to make retries safe.
          */
         post: operations["MovementsController_transfer"];
         delete?: never;
@@ -253,7 +255,7 @@ export interface paths {
         put?: never;
         /**
          * Refund a deposit, transfer or capture, in whole or in part
-         * @description Moves money back from whoever received it to whoever paid: for a deposit, from the wallet to the outside world; for a capture to revenue, from the revenue account. Several partial refunds may follow one another; together they never exceed the original amount (422 AMOUNT_EXCEEDS_REFUNDABLE), even when sent at once. The paying side needs the funds.
+         * @description Moves money back from whoever received it to whoever paid: for a deposit, from the wallet to the outside world; for a capture to revenue, from the revenue account. Several partial refunds may follow one another; together they never exceed the original amount (422 AMOUNT_EXCEEDS_REFUNDABLE), even when sent at once. The paying side needs the funds, and the refund counts against its dailyDebit and monthlyDebit limits; the receiving side's maxBalance applies (422 LIMIT_EXCEEDED).
          */
         post: operations["MovementsController_refund"];
         delete?: never;
@@ -313,7 +315,7 @@ export interface paths {
         put?: never;
         /**
          * Reserve money on a wallet for an order
-         * @description Lowers available and raises held; the balance does not change until the hold is captured. With expiresInSeconds the hold releases its money by itself when due.
+         * @description Lowers available and raises held; the balance does not change until the hold is captured. With expiresInSeconds the hold releases its money by itself when due. It counts against the wallet's dailyDebit and monthlyDebit limits from now on (422 LIMIT_EXCEEDED when it would pass one).
          */
         post: operations["HoldsController_place"];
         delete?: never;
@@ -373,7 +375,7 @@ export interface paths {
         put?: never;
         /**
          * Capture a hold, in whole or in part, to a seller's wallet or the revenue account
-         * @description Takes the captured amount from the balance and releases the whole hold; what is not captured becomes available again. A hold is captured at most once: a second capture, or one of a voided or expired hold, is 409 HOLD_NOT_ACTIVE.
+         * @description Takes the captured amount from the balance and releases the whole hold; what is not captured becomes available again. A hold is captured at most once: a second capture, or one of a voided or expired hold, is 409 HOLD_NOT_ACTIVE. The paying wallet's debit limits counted the hold when it was placed: the capture counts what it captured and gives the rest back, and is never refused by them; the receiving wallet's maxBalance applies (422 LIMIT_EXCEEDED).
          */
         post: operations["HoldsController_capture"];
         delete?: never;

@@ -144,14 +144,14 @@ describe('the chain of entry hashes, checked by an outsider', () => {
   });
 
   it.each([
-    ['an amount', 2, (s: Body) => (s.entries[2].amount += 1)],
-    ['a balance after', 3, (s: Body) => (s.entries[3].balanceAfter -= 1)],
-    ['a time', 2, (s: Body) => (s.entries[2].createdAt = '2031-02-01T09:00:03.001Z')],
-    ['a reference', 2, (s: Body) => (s.entries[2].reference = 'order:1044')],
-    ['a metadata value', 1, (s: Body) => (s.entries[1].metadata.tenth = 0.2)],
-    ['a metadata key', 3, (s: Body) => (s.entries[3].metadata = { Items: 3 })],
-    ['a type', 3, (s: Body) => (s.entries[3].type = 'deposit')],
-    ['a removed entry', 2, (s: Body) => s.entries.splice(2, 1)],
+    ['an amount', 2, (s: Body): unknown => (s.entries[2].amount += 1)],
+    ['a balance after', 3, (s: Body): unknown => (s.entries[3].balanceAfter -= 1)],
+    ['a time', 2, (s: Body): unknown => (s.entries[2].createdAt = '2031-02-01T09:00:03.001Z')],
+    ['a reference', 2, (s: Body): unknown => (s.entries[2].reference = 'order:1044')],
+    ['a metadata value', 1, (s: Body): unknown => (s.entries[1].metadata.tenth = 0.2)],
+    ['a metadata key', 3, (s: Body): unknown => (s.entries[3].metadata = { Items: 3 })],
+    ['a type', 3, (s: Body): unknown => (s.entries[3].type = 'deposit')],
+    ['a removed entry', 2, (s: Body): unknown => s.entries.splice(2, 1)],
   ] as const)('a statement with %s changed in transit fails the check, naming the entry', async (_, named, change) => {
     const body = await statement(buyer);
     change(body);

@@ -22,6 +22,7 @@ interface Entry {
   account?: string;
   amount: number;
   balanceAfter?: number;
+  hash?: string;
 }
 
 
