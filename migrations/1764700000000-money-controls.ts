@@ -83,7 +83,8 @@ const BACKFILL_CHAINS = `
  * (`wallets.last_entry_hash`), so posting chains under the row lock it already holds. The entries that exist are
  * chained here, in ledger order (BACKFILL_CHAINS): every wallet entry carries a hash from now on, a CHECK says
  * so, and the self-check can recompute every chain from its first entry. That is one UPDATE of every wallet
- * entry in this migration's transaction, while postings wait (1 M entries: see README "Ledger self-check").
+ * entry in this migration's transaction, while postings wait: 500 k wallet entries in a 1 M-entry ledger took 26 s (rough,
+two busy cores); VACUUM reclaims the old row versions afterwards.
  */
 export class MoneyControls1764700000000 implements MigrationInterface {
   name = 'MoneyControls1764700000000';
