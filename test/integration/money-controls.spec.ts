@@ -45,7 +45,7 @@ describe('money controls: limits', () => {
   const stored = async (walletId: string) =>
     (
       await t.db.pool.query(
-        `SELECT debit_period::text AS period, debit_day_used::int AS day, debit_month_used::int AS month FROM wallets WHERE id = $1`,
+        `SELECT debit_period::text AS period, debit_day_used::float8 AS day, debit_month_used::float8 AS month FROM wallets WHERE id = $1`,
         [walletId],
       )
     ).rows[0];
@@ -351,6 +351,16 @@ describe('money controls: limits', () => {
       });
       expect(created.status).toBe(201);
       expect(created.body.limits).toEqual({ dailyDebit: 1, monthlyDebit: MAX });
+    });
+
+    it('without a limit, a day of debits is still bounded by 2^53 − 1: the next debit is refused, never a 500', async () => {
+      const w = await fundedWallet(t.http, MAX);
+      expect((await withdraw(w, MAX)).status).toBe(201);
+      expect((await deposit(w, 5)).status).toBe(201);
+      const refused = await withdraw(w, 1);
+      expectLimitRefusal(refused, 'dailyDebit');
+      expect(refused.body.detail).toContain('the largest amount the service keeps');
+      expect(await stored(w)).toMatchObject({ day: MAX, month: MAX });
     });
 
     it('the database refuses a limit below 1 and usage below zero or beyond the month, whoever writes it', async () => {

@@ -14,14 +14,14 @@ CREATE OR REPLACE FUNCTION limit_refusal(p_debit wallets, p_credit wallets, p_am
        IF p_debit.debit_day_used + p_amount > coalesce(p_debit.limit_daily_debit, 9007199254740991) THEN
          RETURN refusal('LIMIT_EXCEEDED', format(
            'Wallet %s cannot pay %s: its dailyDebit limit is %s and %s is used today (UTC); the limit resets at %s.',
-           p_debit.id, p_amount, coalesce(p_debit.limit_daily_debit, 9007199254740991), p_debit.debit_day_used,
-           to_char((p_debit.debit_period + 1)::timestamp, v_iso)));
+           p_debit.id, p_amount, coalesce(p_debit.limit_daily_debit::text, 'the largest amount the service keeps, 9007199254740991,'),
+           p_debit.debit_day_used, to_char((p_debit.debit_period + 1)::timestamp, v_iso)));
        END IF;
        IF p_debit.debit_month_used + p_amount > coalesce(p_debit.limit_monthly_debit, 9007199254740991) THEN
          RETURN refusal('LIMIT_EXCEEDED', format(
            'Wallet %s cannot pay %s: its monthlyDebit limit is %s and %s is used this month (UTC); the limit resets at %s.',
-           p_debit.id, p_amount, coalesce(p_debit.limit_monthly_debit, 9007199254740991), p_debit.debit_month_used,
-           to_char(utc_month(p_debit.debit_period)::timestamp + interval '1 month', v_iso)));
+           p_debit.id, p_amount, coalesce(p_debit.limit_monthly_debit::text, 'the largest amount the service keeps, 9007199254740991,'),
+           p_debit.debit_month_used, to_char(utc_month(p_debit.debit_period)::timestamp + interval '1 month', v_iso)));
        END IF;
      END IF;
      IF p_amount > 0 AND p_credit.id IS NOT NULL AND p_credit.balance + p_amount > p_credit.limit_max_balance THEN
