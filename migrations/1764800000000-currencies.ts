@@ -115,7 +115,7 @@ export class Currencies1764800000000 implements MigrationInterface {
     await queryRunner.query(migrationSql('1764600000000', 'post_group'));
     await queryRunner.query(migrationSql('1764500000000', 'wallets_of_call'));
     for (const name of [...CREATED].reverse()) await queryRunner.query(`DROP FUNCTION ${name}`);
-    await queryRunner.query(replacing(migrationSql('1764070000000', 'transaction_document')));
+    await queryRunner.query(migrationSql('1764700000000', 'transaction_document'));
     await queryRunner.query(replacing(migrationSql('1764070000000', 'entries_assert_balanced')));
 
     await queryRunner.query(`

@@ -5,6 +5,7 @@ import { LedgerByTime1764300000001 } from './1764300000001-ledger-by-time.js';
 import { LedgerRulesOnce1764400000000 } from './1764400000000-ledger-rules-once.js';
 import { GroupPosting1764500000000 } from './1764500000000-group-posting.js';
 import { EventsAndWebhooks1764600000000 } from './1764600000000-events-and-webhooks.js';
+import { MoneyControls1764700000000 } from './1764700000000-money-controls.js';
 import { Currencies1764800000000 } from './1764800000000-currencies.js';
 
 /**
@@ -19,5 +20,5 @@ import { Currencies1764800000000 } from './1764800000000-currencies.js';
  */
 export const MIGRATIONS = [InitialSchema1764070000000, HoldsAndRefunds1764200000000, EntryTimeInLedgerOrder1764300000000,
   LedgerByTime1764300000001, LedgerRulesOnce1764400000000, GroupPosting1764500000000,
-  EventsAndWebhooks1764600000000, Currencies1764800000000,
+  EventsAndWebhooks1764600000000, MoneyControls1764700000000, Currencies1764800000000,
 ];

@@ -36,7 +36,7 @@ function summary(report: LedgerReport): string {
   for (const check of report.checks) {
     lines.push(`  ${check.driftCount === 0 ? 'ok   ' : 'DRIFT'} ${check.check.padEnd(width)}  ${check.driftCount}`);
     for (const drift of report.drift.filter((d) => d.check === check.check)) {
-      lines.push(`          ${drift.id}: expected ${drift.expected ?? '(none)'}, actual ${drift.actual ?? '(none)'} — ${drift.detail}`);
+      lines.push(`          ${drift.id}${drift.entryId !== undefined ? ` entry ${drift.entryId}` : ''}: expected ${drift.expected ?? '(none)'}, actual ${drift.actual ?? '(none)'} — ${drift.detail}`);
     }
     const unlisted = check.driftCount - report.drift.filter((d) => d.check === check.check).length;
     if (unlisted > 0) lines.push(`          … and ${unlisted} more`);

@@ -46,8 +46,8 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Freeze, unfreeze or close a wallet; change its overdraft limit or metadata
-         * @description Only the fields sent change. A frozen or closed wallet refuses money movements (422 WALLET_NOT_ACTIVE).
+         * Freeze, unfreeze or close a wallet; change its overdraft limit, limits or metadata
+         * @description Only the fields sent change, and in `limits` only the limits sent (null removes one). A frozen or closed wallet refuses money movements (422 WALLET_NOT_ACTIVE). A limit lowered below what is already used moves nothing; later moves it does not allow are refused with 422 LIMIT_EXCEEDED until the period resets.
          */
         patch: operations["WalletsController_update"];
         trace?: never;
@@ -65,7 +65,9 @@ export interface paths {
          *
          *     **JSON** (the default) carries at most 1000 entries; a period with more is refused with 400 VALIDATION_FAILED: narrow it or ask for CSV.
          *
-         *     **CSV** with `Accept: text/csv`: streamed from the database without a size limit, as an attachment. RFC 4180 (CRLF, quotes when needed), header row `section,entryId,createdAt,transactionId,type,reference,description,amount,balanceAfter,currency`, then one `opening` row (createdAt = from, balanceAfter = opening balance), one `entry` row per entry, and one `closing` row last (createdAt = to, balanceAfter = closing balance); a file without its closing row was cut short. Text that a spreadsheet would run as a formula (starting with = + - @) is written with a leading '. Refusals are problem+json whatever the Accept header.
+         *     **CSV** with `Accept: text/csv`: streamed from the database without a size limit, as an attachment. RFC 4180 (CRLF, quotes when needed), header row `section,entryId,createdAt,transactionId,type,reference,description,amount,balanceAfter,currency,hash`, then one `opening` row (createdAt = from, balanceAfter = opening balance, hash = openingHash), one `entry` row per entry, and one `closing` row last (createdAt = to, balanceAfter = closing balance, hash = closingHash); a file without its closing row was cut short. Text that a spreadsheet would run as a formula (starting with = + - @) is written with a leading '. Refusals are problem+json whatever the Accept header.
+         *
+         *     **Hashes**: each entry carries its link in the wallet's tamper-evident chain (SHA-256 over the previous entry's hash and the entry's content); `openingHash` is the hash before the period, `closingHash` its last. The JSON form carries every field the hash covers, so anyone can recompute the chain (README "Checking a statement").
          */
         get: operations["StatementsController_statement"];
         put?: never;
@@ -386,7 +388,7 @@ export interface paths {
         put?: never;
         /**
          * Top up a wallet with money from outside (card, bank transfer)
-         * @description Posts the amount to the wallet against the account world:<CUR>. Send an Idempotency-Key to make retries safe.
+         * @description Posts the amount to the wallet against the account world:<CUR>; refused with 422 LIMIT_EXCEEDED past the wallet's maxBalance. Send an Idempotency-Key to make retries safe.
          */
         post: operations["MovementsController_deposit"];
         delete?: never;
@@ -406,7 +408,7 @@ export interface paths {
         put?: never;
         /**
          * Pay money out of a wallet to the outside world
-         * @description Refused with 422 INSUFFICIENT_FUNDS when available would go below −overdraftLimit. Send an Idempotency-Key to make retries safe.
+         * @description Refused with 422 INSUFFICIENT_FUNDS when available would go below −overdraftLimit, and with 422 LIMIT_EXCEEDED when it would pass the wallet's dailyDebit or monthlyDebit limit. Send an Idempotency-Key to make retries safe.
          */
         post: operations["MovementsController_withdraw"];
         delete?: never;
@@ -426,7 +428,7 @@ export interface paths {
         put?: never;
         /**
          * Move money from one wallet to another of the same currency
-         * @description Posts as one double-entry transaction: both sides or neither. Send an Idempotency-Key to make retries safe.
+         * @description Posts as one double-entry transaction: both sides or neither. Counts against the paying wallet's debit limits and the receiving wallet's maxBalance (422 LIMIT_EXCEEDED). Send an Idempotency-Key to make retries safe.
          */
         post: operations["MovementsController_transfer"];
         delete?: never;
@@ -446,7 +448,7 @@ export interface paths {
         put?: never;
         /**
          * Refund a deposit, transfer or capture, in whole or in part
-         * @description Moves money back from whoever received it to whoever paid: for a deposit, from the wallet to the outside world; for a capture to revenue, from the revenue account. Several partial refunds may follow one another; together they never exceed the original amount (422 AMOUNT_EXCEEDS_REFUNDABLE), even when sent at once. The paying side needs the funds.
+         * @description Moves money back from whoever received it to whoever paid: for a deposit, from the wallet to the outside world; for a capture to revenue, from the revenue account. Several partial refunds may follow one another; together they never exceed the original amount (422 AMOUNT_EXCEEDS_REFUNDABLE), even when sent at once. The paying side needs the funds, and the refund counts against its dailyDebit and monthlyDebit limits; the receiving side's maxBalance applies (422 LIMIT_EXCEEDED).
          */
         post: operations["MovementsController_refund"];
         delete?: never;
@@ -506,7 +508,7 @@ export interface paths {
         put?: never;
         /**
          * Reserve money on a wallet for an order
-         * @description Lowers available and raises held; the balance does not change until the hold is captured. With expiresInSeconds the hold releases its money by itself when due.
+         * @description Lowers available and raises held; the balance does not change until the hold is captured. With expiresInSeconds the hold releases its money by itself when due. It counts against the wallet's dailyDebit and monthlyDebit limits from now on (422 LIMIT_EXCEEDED when it would pass one).
          */
         post: operations["HoldsController_place"];
         delete?: never;
@@ -566,7 +568,7 @@ export interface paths {
         put?: never;
         /**
          * Capture a hold, in whole or in part, to a seller's wallet or the revenue account
-         * @description Takes the captured amount from the balance and releases the whole hold; what is not captured becomes available again. A hold is captured at most once: a second capture, or one of a voided or expired hold, is 409 HOLD_NOT_ACTIVE.
+         * @description Takes the captured amount from the balance and releases the whole hold; what is not captured becomes available again. A hold is captured at most once: a second capture, or one of a voided or expired hold, is 409 HOLD_NOT_ACTIVE. The paying wallet's debit limits counted the hold when it was placed: the capture counts what it captured and gives the rest back, and is never refused by them; the receiving wallet's maxBalance applies (422 LIMIT_EXCEEDED).
          */
         post: operations["HoldsController_capture"];
         delete?: never;
@@ -644,7 +646,7 @@ export interface paths {
         };
         /**
          * Recompute the ledger and report drift
-         * @description Recomputes every wallet balance and held amount from its entries and active holds, checks that every transaction has entries summing to zero, that wallets and system accounts balance per currency, and that refunded and captured amounts match their transactions — all in one read-only snapshot. Answers 200 whether or not drift was found: `ok` says which, `drift` lists up to `driftLimitPerCheck` findings per check. Money values are decimal strings. For very large ledgers use `npm run ledger:verify`, which has no statement timeout to respect.
+         * @description Recomputes every wallet balance and held amount from its entries and active holds, checks that every transaction has entries summing to zero, that wallets and system accounts balance per currency, and that refunded and captured amounts match their transactions, and that every wallet's chain of entry hashes is intact (naming the first broken entry per wallet) and ends at the hash its wallet row remembers — all in one read-only snapshot. Answers 200 whether or not drift was found: `ok` says which, `drift` lists up to `driftLimitPerCheck` findings per check. Money values are decimal strings. For very large ledgers use `npm run ledger:verify`, which has no statement timeout to respect.
          */
         get: operations["LedgerAdminController_verify"];
         put?: never;
@@ -683,6 +685,26 @@ export interface components {
             /** @description Present on 500 responses: quote it when reporting the problem. */
             requestId?: string;
         };
+        WalletLimitsInput: {
+            /**
+             * Format: int64
+             * @description At most this much may leave the wallet per UTC calendar day: withdrawals, transfers out, refunds it pays back, and holds from when they are placed (a capture counts what it captured, a void or expiry gives the rest back). Minor units; null removes the limit.
+             * @example 50000
+             */
+            dailyDebit?: number | null;
+            /**
+             * Format: int64
+             * @description The same, per UTC calendar month. Minor units; null removes the limit.
+             * @example 50000
+             */
+            monthlyDebit?: number | null;
+            /**
+             * Format: int64
+             * @description `balance` may not exceed this after any move into the wallet (deposits, transfers in, captures and refunds to it). Minor units; null removes the limit.
+             * @example 50000
+             */
+            maxBalance?: number | null;
+        };
         CreateWalletDto: {
             /**
              * @description The caller's own user id (opaque)
@@ -700,6 +722,8 @@ export interface components {
              * @example 0
              */
             overdraftLimit?: number;
+            /** @description Spending and balance limits (default none: `{}`); a null limit is none. */
+            limits?: components["schemas"]["WalletLimitsInput"];
             /**
              * @description Flat object: at most 50 keys of at most 40 characters; values are strings (≤ 500 characters), numbers, booleans or null.
              * @example {
@@ -709,6 +733,52 @@ export interface components {
             metadata?: {
                 [key: string]: (string | null) | number | boolean;
             };
+        };
+        WalletLimitsDto: {
+            /**
+             * Format: int64
+             * @description At most this much may leave the wallet per UTC calendar day: withdrawals, transfers out, refunds it pays back, and holds from when they are placed (a capture counts what it captured, a void or expiry gives the rest back). Minor units; absent: no limit.
+             * @example 50000
+             */
+            dailyDebit?: number;
+            /**
+             * Format: int64
+             * @description The same, per UTC calendar month. Minor units; absent: no limit.
+             * @example 50000
+             */
+            monthlyDebit?: number;
+            /**
+             * Format: int64
+             * @description `balance` may not exceed this after any move into the wallet (deposits, transfers in, captures and refunds to it). Minor units; absent: no limit.
+             * @example 50000
+             */
+            maxBalance?: number;
+        };
+        LimitUsageDto: {
+            /**
+             * Format: int64
+             * @description What left the wallet in the current period, active holds included, minor units (counted whether or not a limit is set)
+             * @example 1200
+             */
+            used: number;
+            /**
+             * Format: int64
+             * @description limit − used, at least 0; absent when the wallet has no such limit
+             * @example 48800
+             */
+            remaining?: number;
+            /**
+             * Format: date-time
+             * @description When the period ends and `used` starts again at 0 (UTC midnight)
+             * @example 2026-12-05T00:00:00.000Z
+             */
+            resetsAt: string;
+        };
+        WalletLimitUsageDto: {
+            /** @description The current UTC calendar day */
+            dailyDebit: components["schemas"]["LimitUsageDto"];
+            /** @description The current UTC calendar month */
+            monthlyDebit: components["schemas"]["LimitUsageDto"];
         };
         WalletDisplayDto: {
             /** @example USD */
@@ -777,6 +847,10 @@ export interface components {
              * @example 12500
              */
             overdraftLimit: number;
+            /** @description The limits set (`{}` when none); a move that would break one is refused with 422 LIMIT_EXCEEDED */
+            limits: components["schemas"]["WalletLimitsDto"];
+            /** @description What the debit limits have used in the current UTC day and month, and when each resets */
+            limitUsage: components["schemas"]["WalletLimitUsageDto"];
             /**
              * @example {
              *       "tier": "gold"
@@ -806,6 +880,8 @@ export interface components {
              * @example 5000
              */
             overdraftLimit?: number;
+            /** @description Changes only the limits sent; null removes one. Lowering a limit below what is already used moves nothing: later moves are refused (422 LIMIT_EXCEEDED) until the period resets. */
+            limits?: components["schemas"]["WalletLimitsInput"];
             /**
              * @description Flat object: at most 50 keys of at most 40 characters; values are strings (≤ 500 characters), numbers, booleans or null.
              * @example {
@@ -844,6 +920,15 @@ export interface components {
             /** @example Top-up by card */
             description: string | null;
             /**
+             * @description The transaction's metadata
+             * @example {
+             *       "orderId": "ord_1042"
+             *     }
+             */
+            metadata: {
+                [key: string]: unknown;
+            };
+            /**
              * Format: int64
              * @description Signed: money into the wallet is positive, money out negative
              * @example 2500
@@ -855,6 +940,11 @@ export interface components {
              * @example 12500
              */
             balanceAfter: number;
+            /**
+             * @description This entry's link in the wallet's tamper-evident chain: SHA-256 (hex) over the previous entry's hash and this entry's content. README "Checking a statement" recomputes it from the fields above.
+             * @example 5f2b8c0e4a7d19b3c6e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6
+             */
+            hash: string;
         };
         StatementDto: {
             /**
@@ -888,6 +978,16 @@ export interface components {
              * @example 12500
              */
             closingBalance: number;
+            /**
+             * @description The chain hash of the wallet's last entry before `from` (null before its first entry): what the first entry's hash chains from
+             * @example 5f2b8c0e4a7d19b3c6e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6
+             */
+            openingHash: string | null;
+            /**
+             * @description The chain hash of the last entry in the period, or openingHash when the period has none: keep it, and a later statement must chain from it
+             * @example 5f2b8c0e4a7d19b3c6e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6
+             */
+            closingHash: string | null;
             /** @description Every entry of the wallet stamped in [from, to), in ledger order */
             entries: components["schemas"]["StatementEntryDto"][];
         };
@@ -949,6 +1049,11 @@ export interface components {
              * @description The wallet's balance right after this entry
              */
             balanceAfter?: number;
+            /**
+             * @description Wallet legs: this entry's link in the wallet's tamper-evident chain, SHA-256 (hex) over the previous entry's hash and this entry's content (README "Checking a statement")
+             * @example 5f2b8c0e4a7d19b3c6e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6
+             */
+            hash?: string;
         };
         TransactionDto: {
             /** Format: uuid */
@@ -1680,7 +1785,7 @@ export interface components {
         };
         LedgerCheckResultDto: {
             /** @enum {string} */
-            check: "wallet_balance_equals_entries" | "wallet_balance_equals_last_entry" | "wallet_held_equals_active_holds" | "transaction_entries_sum_to_zero" | "entries_have_transaction" | "entries_in_transaction_currency" | "conversion_legs_match_quote" | "currency_entries_sum_to_zero" | "refunded_amount_equals_refunds" | "hold_captured_amount_equals_capture";
+            check: "wallet_balance_equals_entries" | "wallet_balance_equals_last_entry" | "wallet_held_equals_active_holds" | "transaction_entries_sum_to_zero" | "entries_have_transaction" | "entries_in_transaction_currency" | "conversion_legs_match_quote" | "currency_entries_sum_to_zero" | "refunded_amount_equals_refunds" | "hold_captured_amount_equals_capture" | "wallet_entry_chain_intact" | "wallet_chain_head_matches_last_entry";
             /** @description The invariant, and what expected and actual mean for it */
             description: string;
             /**
@@ -1694,19 +1799,25 @@ export interface components {
              * @example wallet_balance_equals_entries
              * @enum {string}
              */
-            check: "wallet_balance_equals_entries" | "wallet_balance_equals_last_entry" | "wallet_held_equals_active_holds" | "transaction_entries_sum_to_zero" | "entries_have_transaction" | "entries_in_transaction_currency" | "conversion_legs_match_quote" | "currency_entries_sum_to_zero" | "refunded_amount_equals_refunds" | "hold_captured_amount_equals_capture";
+            check: "wallet_balance_equals_entries" | "wallet_balance_equals_last_entry" | "wallet_held_equals_active_holds" | "transaction_entries_sum_to_zero" | "entries_have_transaction" | "entries_in_transaction_currency" | "conversion_legs_match_quote" | "currency_entries_sum_to_zero" | "refunded_amount_equals_refunds" | "hold_captured_amount_equals_capture" | "wallet_entry_chain_intact" | "wallet_chain_head_matches_last_entry";
             /**
              * @description Wallet, transaction or hold id; a currency code for currency_entries_sum_to_zero
              * @example 0b6f4f38-8e39-4b8f-9a55-3f3f8f1f2a10
              */
             id: string;
             /**
-             * @description Recomputed from the source of truth, minor units as a decimal string (sums may exceed 2^53); null when that row is missing
+             * Format: int64
+             * @description The chain checks: the entry named — the first entry that breaks its wallet's chain, or the wallet's last entry
+             * @example 18234
+             */
+            entryId?: number;
+            /**
+             * @description Recomputed from the source of truth, minor units as a decimal string (sums may exceed 2^53), or for the chain checks a SHA-256 in hex; null when that row is missing
              * @example 12500
              */
             expected: string | null;
             /**
-             * @description Stored, as a decimal string; null when that row is missing
+             * @description Stored, as a decimal string (a hex SHA-256 for the chain checks); null when that row is missing
              * @example 12501
              */
             actual: string | null;
@@ -1928,7 +2039,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE, QUOTE_EXPIRED, RATE_UNAVAILABLE, AMOUNT_NOT_CONVERTIBLE or IDEMPOTENCY_KEY_REUSED */
+            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, LIMIT_EXCEEDED (detail names the limit and when it resets), AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE, QUOTE_EXPIRED, RATE_UNAVAILABLE, AMOUNT_NOT_CONVERTIBLE or IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -2030,7 +2141,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE, QUOTE_EXPIRED, RATE_UNAVAILABLE, AMOUNT_NOT_CONVERTIBLE or IDEMPOTENCY_KEY_REUSED */
+            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, LIMIT_EXCEEDED (detail names the limit and when it resets), AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE, QUOTE_EXPIRED, RATE_UNAVAILABLE, AMOUNT_NOT_CONVERTIBLE or IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -2155,7 +2266,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE, QUOTE_EXPIRED, RATE_UNAVAILABLE, AMOUNT_NOT_CONVERTIBLE or IDEMPOTENCY_KEY_REUSED */
+            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, LIMIT_EXCEEDED (detail names the limit and when it resets), AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE, QUOTE_EXPIRED, RATE_UNAVAILABLE, AMOUNT_NOT_CONVERTIBLE or IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -2215,7 +2326,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["StatementDto"];
                     /**
-                     * @example section,entryId,createdAt,transactionId,type,reference,description,amount,balanceAfter,currency
+                     * @example section,entryId,createdAt,transactionId,type,reference,description,amount,balanceAfter,currency,hash
                      *     opening,,2026-11-01T00:00:00.000Z,,,,,,10000,EUR
                      *     entry,18234,2026-11-03T09:15:27.120Z,019a5f3c-7d2e-7b41-9c3a-2f5e8d1b6a90,deposit,card-7731,"Top-up, by card",2500,12500,EUR
                      *     entry,18240,2026-11-04T17:02:11.004Z,019a6a01-1c4b-7e22-8f10-5b2d9e7c3a11,capture,order:1042,,-1990,10510,EUR
@@ -2725,7 +2836,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE, QUOTE_EXPIRED, RATE_UNAVAILABLE, AMOUNT_NOT_CONVERTIBLE or IDEMPOTENCY_KEY_REUSED */
+            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, LIMIT_EXCEEDED (detail names the limit and when it resets), AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE, QUOTE_EXPIRED, RATE_UNAVAILABLE, AMOUNT_NOT_CONVERTIBLE or IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3247,7 +3358,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE, QUOTE_EXPIRED, RATE_UNAVAILABLE, AMOUNT_NOT_CONVERTIBLE or IDEMPOTENCY_KEY_REUSED */
+            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, LIMIT_EXCEEDED (detail names the limit and when it resets), AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE, QUOTE_EXPIRED, RATE_UNAVAILABLE, AMOUNT_NOT_CONVERTIBLE or IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3625,7 +3736,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE, QUOTE_EXPIRED, RATE_UNAVAILABLE, AMOUNT_NOT_CONVERTIBLE or IDEMPOTENCY_KEY_REUSED */
+            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, LIMIT_EXCEEDED (detail names the limit and when it resets), AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE, QUOTE_EXPIRED, RATE_UNAVAILABLE, AMOUNT_NOT_CONVERTIBLE or IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3852,7 +3963,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE, QUOTE_EXPIRED, RATE_UNAVAILABLE, AMOUNT_NOT_CONVERTIBLE or IDEMPOTENCY_KEY_REUSED */
+            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, LIMIT_EXCEEDED (detail names the limit and when it resets), AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE, QUOTE_EXPIRED, RATE_UNAVAILABLE, AMOUNT_NOT_CONVERTIBLE or IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -3991,7 +4102,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE, QUOTE_EXPIRED, RATE_UNAVAILABLE, AMOUNT_NOT_CONVERTIBLE or IDEMPOTENCY_KEY_REUSED */
+            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, LIMIT_EXCEEDED (detail names the limit and when it resets), AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE, QUOTE_EXPIRED, RATE_UNAVAILABLE, AMOUNT_NOT_CONVERTIBLE or IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -4128,7 +4239,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE, QUOTE_EXPIRED, RATE_UNAVAILABLE, AMOUNT_NOT_CONVERTIBLE or IDEMPOTENCY_KEY_REUSED */
+            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, LIMIT_EXCEEDED (detail names the limit and when it resets), AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE, QUOTE_EXPIRED, RATE_UNAVAILABLE, AMOUNT_NOT_CONVERTIBLE or IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -4267,7 +4378,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE, QUOTE_EXPIRED, RATE_UNAVAILABLE, AMOUNT_NOT_CONVERTIBLE or IDEMPOTENCY_KEY_REUSED */
+            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, LIMIT_EXCEEDED (detail names the limit and when it resets), AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE, QUOTE_EXPIRED, RATE_UNAVAILABLE, AMOUNT_NOT_CONVERTIBLE or IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -4591,7 +4702,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE, QUOTE_EXPIRED, RATE_UNAVAILABLE, AMOUNT_NOT_CONVERTIBLE or IDEMPOTENCY_KEY_REUSED */
+            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, LIMIT_EXCEEDED (detail names the limit and when it resets), AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE, QUOTE_EXPIRED, RATE_UNAVAILABLE, AMOUNT_NOT_CONVERTIBLE or IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -4912,7 +5023,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE, QUOTE_EXPIRED, RATE_UNAVAILABLE, AMOUNT_NOT_CONVERTIBLE or IDEMPOTENCY_KEY_REUSED */
+            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, LIMIT_EXCEEDED (detail names the limit and when it resets), AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE, QUOTE_EXPIRED, RATE_UNAVAILABLE, AMOUNT_NOT_CONVERTIBLE or IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -5052,7 +5163,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE, QUOTE_EXPIRED, RATE_UNAVAILABLE, AMOUNT_NOT_CONVERTIBLE or IDEMPOTENCY_KEY_REUSED */
+            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, LIMIT_EXCEEDED (detail names the limit and when it resets), AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE, QUOTE_EXPIRED, RATE_UNAVAILABLE, AMOUNT_NOT_CONVERTIBLE or IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -5189,7 +5300,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE, QUOTE_EXPIRED, RATE_UNAVAILABLE, AMOUNT_NOT_CONVERTIBLE or IDEMPOTENCY_KEY_REUSED */
+            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, LIMIT_EXCEEDED (detail names the limit and when it resets), AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE, QUOTE_EXPIRED, RATE_UNAVAILABLE, AMOUNT_NOT_CONVERTIBLE or IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
@@ -5326,7 +5437,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE, QUOTE_EXPIRED, RATE_UNAVAILABLE, AMOUNT_NOT_CONVERTIBLE or IDEMPOTENCY_KEY_REUSED */
+            /** @description INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, LIMIT_EXCEEDED (detail names the limit and when it resets), AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE, QUOTE_EXPIRED, RATE_UNAVAILABLE, AMOUNT_NOT_CONVERTIBLE or IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];

@@ -37,9 +37,12 @@ export class StatementsController {
       'VALIDATION_FAILED: narrow it or ask for CSV.\n\n' +
       '**CSV** with `Accept: text/csv`: streamed from the database without a size limit, as an attachment. RFC 4180 (CRLF, ' +
       `quotes when needed), header row \`${STATEMENT_CSV_COLUMNS.join(',')}\`, then one \`opening\` row (createdAt = from, ` +
-      'balanceAfter = opening balance), one `entry` row per entry, and one `closing` row last (createdAt = to, balanceAfter = ' +
-      'closing balance); a file without its closing row was cut short. Text that a spreadsheet would run as a formula ' +
-      "(starting with = + - @) is written with a leading '. Refusals are problem+json whatever the Accept header.",
+      'balanceAfter = opening balance, hash = openingHash), one `entry` row per entry, and one `closing` row last (createdAt = to, ' +
+      'balanceAfter = closing balance, hash = closingHash); a file without its closing row was cut short. Text that a spreadsheet ' +
+      "would run as a formula (starting with = + - @) is written with a leading '. Refusals are problem+json whatever the Accept header.\n\n" +
+      "**Hashes**: each entry carries its link in the wallet's tamper-evident chain (SHA-256 over the previous entry's hash and " +
+      "the entry's content); `openingHash` is the hash before the period, `closingHash` its last. The JSON form carries every " +
+      'field the hash covers, so anyone can recompute the chain (README "Checking a statement").',
   })
   @ApiProduces('application/json', 'text/csv')
   @ApiExtraModels(StatementDto)

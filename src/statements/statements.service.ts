@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { Clock } from '../common/clock/clock.js';
 import { validationFailed } from '../common/errors/domain-error.js';
 import { minorUnitsFromDb } from '../common/money/amount.js';
+import type { Metadata } from '../common/validation/metadata.js';
 import type { TransactionType } from '../ledger/model/transaction.entity.js';
 import { walletNotFound } from '../wallets/wallets.service.js';
 import { CsvExporter } from './csv-export.js';
@@ -23,21 +24,22 @@ const BEGINNING_OF_LEDGER = new Date(0);
 
 /** The statement CSV's columns; `section` is opening, entry or closing. */
 export const STATEMENT_CSV_COLUMNS = [
-  'section', 'entryId', 'createdAt', 'transactionId', 'type', 'reference', 'description', 'amount', 'balanceAfter', 'currency',
+  'section', 'entryId', 'createdAt', 'transactionId', 'type', 'reference', 'description', 'amount', 'balanceAfter', 'currency', 'hash',
 ] as const;
 
 /**
- * The wallet and its balance just before `from`: the running balance of its last entry stamped before
- * `from`. A wallet's stamps follow ledger order (write_legs), so the newest by (created_at, id) is the last
- * in ledger order, one step down the (wallet_id, created_at, id) index however long the history.
- * $1 wallet, $2 from, $3 tenant (another tenant's wallet is not found).
+ * The wallet and its balance and chain hash just before `from`: the running balance and hash of its last
+ * entry stamped before `from` (0 and null before its first). A wallet's stamps follow ledger order
+ * (write_legs), so the newest by (created_at, id) is the last in ledger order, one step down the
+ * (wallet_id, created_at, id) index however long the history. $1 wallet, $2 from, $3 tenant (another
+ * tenant's wallet is not found).
  */
 const OPENING_SQL = `
-  SELECT w.currency,
-         coalesce((SELECT e.balance_after FROM entries e
-                    WHERE e.wallet_id = w.id AND e.created_at < $2
-                    ORDER BY e.created_at DESC, e.id DESC LIMIT 1), 0) AS opening_balance
+  SELECT w.currency, coalesce(before.balance_after, 0) AS opening_balance, encode(before.hash, 'hex') AS opening_hash
     FROM wallets w
+    LEFT JOIN LATERAL (SELECT e.balance_after, e.hash FROM entries e
+                        WHERE e.wallet_id = w.id AND e.created_at < $2
+                        ORDER BY e.created_at DESC, e.id DESC LIMIT 1) before ON true
    WHERE w.id = $1 AND w.tenant_id = $3`;
 
 /**
@@ -45,7 +47,8 @@ const OPENING_SQL = `
  * ledger order and the index's order, so even a year-long export streams without a sort.
  */
 const ENTRIES_SQL = `
-  SELECT e.id AS entry_id, e.created_at, e.transaction_id, t.type, t.reference, t.description, e.amount, e.balance_after
+  SELECT e.id AS entry_id, e.created_at, e.transaction_id, t.type, t.reference, t.description, t.metadata, e.amount, e.balance_after,
+         encode(e.hash, 'hex') AS hash
     FROM entries e
     JOIN transactions t ON t.id = e.transaction_id
    WHERE e.wallet_id = $1 AND e.created_at >= $2 AND e.created_at < $3
@@ -55,7 +58,7 @@ const ENTRIES_SQL = `
 /** Both in one statement (one snapshot, one round trip); no row when the wallet does not exist. */
 const STATEMENT_SQL = `
   WITH wallet AS (${OPENING_SQL.replace('$3', '$5')})
-  SELECT wallet.currency, wallet.opening_balance, line.*
+  SELECT wallet.currency, wallet.opening_balance, wallet.opening_hash, line.*
     FROM wallet
     LEFT JOIN (${ENTRIES_SQL}) line ON true
    ORDER BY line.created_at, line.entry_id`;
@@ -79,6 +82,7 @@ const BALANCE_AT_SQL = `
 interface OpeningRow {
   currency: string;
   opening_balance: string;
+  opening_hash: string | null;
 }
 
 interface EntryRow {
@@ -88,8 +92,10 @@ interface EntryRow {
   type: TransactionType;
   reference: string | null;
   description: string | null;
+  metadata: Metadata;
   amount: string;
   balance_after: string;
+  hash: string;
 }
 
 function entryNumber(value: string): number {
@@ -106,8 +112,10 @@ function toEntryDto(row: EntryRow): StatementEntryDto {
     type: row.type,
     reference: row.reference,
     description: row.description,
+    metadata: row.metadata,
     amount: minorUnitsFromDb(row.amount),
     balanceAfter: minorUnitsFromDb(row.balance_after),
+    hash: row.hash,
   };
 }
 
@@ -150,14 +158,18 @@ export class StatementsService {
       );
     }
     const openingBalance = minorUnitsFromDb(rows[0].opening_balance);
+    const openingHash = rows[0].opening_hash;
     const entries = lines.map(toEntryDto);
+    const last = entries.at(-1);
     return {
       walletId,
       currency: rows[0].currency,
       from: period.from.toISOString(),
       to: period.to.toISOString(),
       openingBalance,
-      closingBalance: entries.length > 0 ? entries[entries.length - 1].balanceAfter : openingBalance,
+      closingBalance: last ? last.balanceAfter : openingBalance,
+      openingHash,
+      closingHash: last ? last.hash : openingHash,
       entries,
     };
   }
@@ -174,15 +186,17 @@ export class StatementsService {
       if (!opening) throw walletNotFound(walletId);
       const { currency } = opening;
       let balance = minorUnitsFromDb(opening.opening_balance);
+      let hash = opening.opening_hash;
       const filename = `statement-${walletId}-${compactTimestamp(period.from)}-${compactTimestamp(period.to)}.csv`;
       await session.sendCsv<EntryRow>(response, filename, ENTRIES_SQL, [walletId, from, to, null], {
-        head: [[...STATEMENT_CSV_COLUMNS], ['opening', null, from, null, null, null, null, null, balance, currency]],
+        head: [[...STATEMENT_CSV_COLUMNS], ['opening', null, from, null, null, null, null, null, balance, currency, hash]],
         row: (row) => {
           const entry = toEntryDto(row);
           balance = entry.balanceAfter;
-          return ['entry', entry.entryId, entry.createdAt, entry.transactionId, entry.type, entry.reference, entry.description, entry.amount, entry.balanceAfter, currency] satisfies CsvCell[];
+          hash = entry.hash;
+          return ['entry', entry.entryId, entry.createdAt, entry.transactionId, entry.type, entry.reference, entry.description, entry.amount, entry.balanceAfter, currency, entry.hash] satisfies CsvCell[];
         },
-        tail: () => [['closing', null, to, null, null, null, null, null, balance, currency]],
+        tail: () => [['closing', null, to, null, null, null, null, null, balance, currency, hash]],
       });
     });
   }

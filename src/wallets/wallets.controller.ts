@@ -65,8 +65,11 @@ export class WalletsController {
 
   @Patch(':id')
   @ApiOperation({
-    summary: 'Freeze, unfreeze or close a wallet; change its overdraft limit or metadata',
-    description: 'Only the fields sent change. A frozen or closed wallet refuses money movements (422 WALLET_NOT_ACTIVE).',
+    summary: 'Freeze, unfreeze or close a wallet; change its overdraft limit, limits or metadata',
+    description:
+      'Only the fields sent change, and in `limits` only the limits sent (null removes one). A frozen or closed wallet refuses ' +
+      'money movements (422 WALLET_NOT_ACTIVE). A limit lowered below what is already used moves nothing; later moves it does ' +
+      'not allow are refused with 422 LIMIT_EXCEEDED until the period resets.',
   })
   @ApiOkResponse({ type: WalletDto })
   @ApiProblemResponses(400, 404, 413, 415, 422)

@@ -4,6 +4,9 @@ import { ManualClock, manualClock } from '../support/manual-clock.js';
 import { AUTH, fundedWallet, newWallet, startTestApp, TestApp } from '../support/test-app.js';
 import { expectLedgerInvariants } from '../support/ledger-invariants.js';
 
+/** A wallet leg's chain hash (entry_hash.sql): 64 hex digits. */
+const ENTRY_HASH = expect.stringMatching(/^[0-9a-f]{64}$/);
+
 /**
  * POST /v1/batches over HTTP against the real app and PostgreSQL: every operation type, operations
  * seeing the effects of the ones before them, all-or-nothing refusals named `operations[i]: …`, the
@@ -75,13 +78,13 @@ describe('batches (e2e)', () => {
       for (const op of ops) expect(Object.keys(op).sort()).toEqual(op.type === 'hold' ? ['hold', 'type'] : ['transaction', 'type']);
 
       expect(ops[0].transaction).toMatchObject({ type: 'deposit', walletId: a, amount: 500, reference: 'topup-1', metadata: { src: 'card' }, refundedAmount: 0 });
-      expect(ops[0].transaction.entries).toEqual([{ account: 'world:EUR', amount: -500 }, { walletId: a, amount: 500, balanceAfter: 10_500 }]);
+      expect(ops[0].transaction.entries).toEqual([{ account: 'world:EUR', amount: -500 }, { walletId: a, amount: 500, balanceAfter: 10_500, hash: ENTRY_HASH }]);
       expect(ops[1].transaction).toMatchObject({ type: 'withdrawal', walletId: a, amount: 300, description: 'payout', metadata: {} });
-      expect(ops[1].transaction.entries).toEqual([{ walletId: a, amount: -300, balanceAfter: 10_200 }, { account: 'world:EUR', amount: 300 }]);
+      expect(ops[1].transaction.entries).toEqual([{ walletId: a, amount: -300, balanceAfter: 10_200, hash: ENTRY_HASH }, { account: 'world:EUR', amount: 300 }]);
       expect(ops[2].transaction).toMatchObject({ type: 'transfer', fromWalletId: a, toWalletId: b, amount: 1_200 });
       expect(ops[2].transaction.entries).toEqual([
-        { walletId: a, amount: -1_200, balanceAfter: 9_000 },
-        { walletId: b, amount: 1_200, balanceAfter: 2_200 },
+        { walletId: a, amount: -1_200, balanceAfter: 9_000, hash: ENTRY_HASH },
+        { walletId: b, amount: 1_200, balanceAfter: 2_200, hash: ENTRY_HASH },
       ]);
       expect(ops[3].hold).toEqual({
         id: expect.stringMatching(UUID), walletId: a, currency: 'EUR', amount: 700, capturedAmount: 0, status: 'active',
@@ -89,8 +92,8 @@ describe('batches (e2e)', () => {
       });
       expect(ops[4].transaction).toMatchObject({ type: 'capture', holdId: existing.id, fromWalletId: b, toWalletId: seller, amount: 250, reference: 'order-x' });
       expect(ops[4].transaction.entries).toEqual([
-        { walletId: b, amount: -250, balanceAfter: 1_950 },
-        { walletId: seller, amount: 250, balanceAfter: 250 },
+        { walletId: b, amount: -250, balanceAfter: 1_950, hash: ENTRY_HASH },
+        { walletId: seller, amount: 250, balanceAfter: 250, hash: ENTRY_HASH },
       ]);
       for (const op of ops) expect(op.transaction?.createdAt ?? op.hold.createdAt).toBe(res.body.createdAt);
 
@@ -148,7 +151,7 @@ describe('batches (e2e)', () => {
       const tx = res.body.operations[0].transaction;
       expect(tx).toMatchObject({ type: 'capture', amount: 350, currency: 'CHF', fromWalletId: buyer, holdId: hold.id, description: 'basket', metadata: { basket: 'b1' } });
       expect(tx).not.toHaveProperty('toWalletId');
-      expect(tx.entries).toEqual([{ walletId: buyer, amount: -350, balanceAfter: 650 }, { account: 'revenue:CHF', amount: 350 }]);
+      expect(tx.entries).toEqual([{ walletId: buyer, amount: -350, balanceAfter: 650, hash: ENTRY_HASH }, { account: 'revenue:CHF', amount: 350 }]);
       expect(await money(buyer)).toEqual([{ balance: 650, held: 0, available: 650 }]);
     });
 

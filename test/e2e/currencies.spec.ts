@@ -282,10 +282,11 @@ describe('several currencies (e2e)', () => {
         quoteId: q.id, toCurrency: 'USD', convertedAmount: 5410, rate: '1.0842', refundedAmount: 0, reference: 'order-77',
         metadata: { order: 77 }, createdAt: expect.any(String),
         entries: [
-          { walletId: buyer, amount: -4990, balanceAfter: 5010 },
+          // each wallet leg chained into its wallet's hash chain; the fx: accounts have none
+          { walletId: buyer, amount: -4990, balanceAfter: 5010, hash: expect.stringMatching(/^[0-9a-f]{64}$/) },
           { account: 'fx:EUR', amount: 4990 },
           { account: 'fx:USD', amount: -5410 },
-          { walletId: seller, amount: 5410, balanceAfter: 5410 },
+          { walletId: seller, amount: 5410, balanceAfter: 5410, hash: expect.stringMatching(/^[0-9a-f]{64}$/) },
         ],
       });
       expect((await wallet(buyer)).balance).toBe(5010);
@@ -382,6 +383,30 @@ describe('several currencies (e2e)', () => {
       const fits = await newQuote({ fromCurrency: 'EUR', toCurrency: 'USD', amount: 900 });
       await convert({ quoteId: fits.id, fromWalletId: eur, toWalletId: usd }).expect(201);
       expect(await wallet(eur)).toEqual(expect.objectContaining({ balance: 100, held: 300, available: -200 }));
+    });
+
+    it("counts against the payer's debit limits and the receiver's maxBalance, under the same locks as every move", async () => {
+      await setRate('EUR', 'USD', '2').expect(200);
+      const payer = await fundedWallet(t.http, 10_000, { currency: 'EUR', limits: { dailyDebit: 1_000 } });
+      const receiver = await newWallet(t.http, { currency: 'USD', limits: { maxBalance: 2_200 } });
+      const first = await newQuote({ fromCurrency: 'EUR', toCurrency: 'USD', amount: 600 });
+      await convert({ quoteId: first.id, fromWalletId: payer, toWalletId: receiver }).expect(201);
+      expect((await wallet(payer)).limitUsage.dailyDebit).toEqual(expect.objectContaining({ used: 600, remaining: 400 }));
+      // 500 more would pass the payer's daily 1,000
+      const over = await newQuote({ fromCurrency: 'EUR', toCurrency: 'USD', amount: 500 });
+      expectProblem(await convert({ quoteId: over.id, fromWalletId: payer, toWalletId: receiver }), 422, 'LIMIT_EXCEEDED');
+      // 400 more fits the payer's limit exactly and takes the receiver to 1,200 + 800 = 2,000 USD; then another payer's
+      // 200 EUR (400 USD) would take it past its maxBalance of 2,200
+      const fits = await newQuote({ fromCurrency: 'EUR', toCurrency: 'USD', amount: 400 });
+      await convert({ quoteId: fits.id, fromWalletId: payer, toWalletId: receiver }).expect(201);
+      const other = await fundedWallet(t.http, 10_000, { currency: 'EUR' });
+      const tooMuch = await newQuote({ fromCurrency: 'EUR', toCurrency: 'USD', amount: 200 });
+      expectProblem(await convert({ quoteId: tooMuch.id, fromWalletId: other, toWalletId: receiver }), 422, 'LIMIT_EXCEEDED');
+      expect((await wallet(receiver)).balance).toBe(2_000);
+      expect((await wallet(payer)).balance).toBe(9_000);
+      // a refused quote was not used: it converts elsewhere
+      await convert({ quoteId: over.id, fromWalletId: other, toWalletId: await newWallet(t.http, { currency: 'USD' }) }).expect(201);
+      await setRate('EUR', 'USD', '1.0842').expect(200);
     });
 
     it('is not refunded: 422 TRANSACTION_NOT_REFUNDABLE (convert back with a quote the other way)', async () => {

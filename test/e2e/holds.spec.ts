@@ -6,6 +6,9 @@ import { ManualClock, manualClock } from '../support/manual-clock.js';
 import { AUTH, fundedWallet, newWallet, OTHER_API_KEY, startTestApp, TestApp } from '../support/test-app.js';
 import { expectLedgerInvariants } from '../support/ledger-invariants.js';
 
+/** A wallet leg's chain hash (entry_hash.sql): 64 hex digits. */
+const ENTRY_HASH = expect.stringMatching(/^[0-9a-f]{64}$/);
+
 /**
  * Holds over HTTP against the real app and PostgreSQL: placing, reading and listing them, capturing
  * (whole, partial, to a seller or to revenue) and voiding, every refusal the contract names, expiry
@@ -330,7 +333,7 @@ describe('holds (e2e)', () => {
         metadata: { order: 9 },
         createdAt: expect.any(String),
         entries: [
-          { walletId: buyer, amount: -1_200, balanceAfter: 3_800 },
+          { walletId: buyer, amount: -1_200, balanceAfter: 3_800, hash: ENTRY_HASH },
           { account: 'revenue:GBP', amount: 1_200 },
         ],
       });
@@ -357,8 +360,8 @@ describe('holds (e2e)', () => {
         reference: 'capture-2', description: 'shipped', metadata: { parcel: 1 },
       });
       expect(res.body.entries).toEqual([
-        { walletId: buyer, amount: -2_500, balanceAfter: 7_500 },
-        { walletId: seller, amount: 2_500, balanceAfter: 3_000 },
+        { walletId: buyer, amount: -2_500, balanceAfter: 7_500, hash: ENTRY_HASH },
+        { walletId: seller, amount: 2_500, balanceAfter: 3_000, hash: ENTRY_HASH },
       ]);
       // the other hold still counts; this one's 1_500 uncaptured is available again
       expect(await wallet(buyer)).toMatchObject({ balance: 7_500, held: 1_000, available: 6_500 });

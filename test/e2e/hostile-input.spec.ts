@@ -84,10 +84,10 @@ interface Ids {
 }
 
 const OPERATIONS: Operation[] = [
-  { name: 'create wallet', method: 'post', path: () => '/v1/wallets', body: () => ({ ownerId: `hostile-${randomUUID()}`, currency: 'EUR', overdraftLimit: 0, metadata: { tier: 'gold' } }) },
+  { name: 'create wallet', method: 'post', path: () => '/v1/wallets', body: () => ({ ownerId: `hostile-${randomUUID()}`, currency: 'EUR', overdraftLimit: 0, limits: { dailyDebit: 1_000_000_000, maxBalance: null }, metadata: { tier: 'gold' } }) },
   { name: 'list wallets', method: 'get', path: () => '/v1/wallets?ownerId=hostile' },
   { name: 'get wallet', method: 'get', path: (ids) => `/v1/wallets/${ids.wallet}` },
-  { name: 'update wallet', method: 'patch', path: (ids) => `/v1/wallets/${ids.other}`, body: () => ({ status: 'active', overdraftLimit: 0, metadata: { note: 'x' } }) },
+  { name: 'update wallet', method: 'patch', path: (ids) => `/v1/wallets/${ids.other}`, body: () => ({ status: 'active', overdraftLimit: 0, limits: { monthlyDebit: 1_000_000_000 }, metadata: { note: 'x' } }) },
   { name: 'deposit', method: 'post', path: (ids) => `/v1/wallets/${ids.wallet}/deposits`, body: () => ({ amount: 25, reference: 'r', description: 'd', metadata: { k: 'v' } }) },
   { name: 'withdrawal', method: 'post', path: (ids) => `/v1/wallets/${ids.wallet}/withdrawals`, body: () => ({ amount: 5, reference: 'r' }) },
   { name: 'transfer', method: 'post', path: () => '/v1/transfers', body: (ids) => ({ fromWalletId: ids.wallet, toWalletId: ids.other, amount: 5, reference: 'r' }) },

@@ -7,6 +7,9 @@ import { AUTH, fundedWallet, newWallet, OTHER_API_KEY, startTestApp, TestApp } f
 import { expectProblem } from '../support/expect-problem.js';
 import { Clock } from '../../src/common/clock/clock.js';
 
+/** A wallet leg's chain hash (entry_hash.sql): 64 hex digits. */
+const ENTRY_HASH = expect.stringMatching(/^[0-9a-f]{64}$/);
+
 /**
  * Money movements and the ledger over HTTP against the real app: deposits, withdrawals, transfers,
  * GET /v1/transactions/{id}, a wallet's history with paging and filters, the refusals that guard money
@@ -22,6 +25,7 @@ interface Entry {
   account?: string;
   amount: number;
   balanceAfter?: number;
+  hash?: string;
 }
 
 
@@ -46,8 +50,9 @@ function expectTransactionShape(tx: Record<string, any>): Entry[] {
     expect(entry.amount).not.toBe(0);
     expect((entry.walletId === undefined) !== (entry.account === undefined)).toBe(true);
     if (entry.walletId !== undefined) {
-      expect(Object.keys(entry).sort()).toEqual(['amount', 'balanceAfter', 'walletId']);
+      expect(Object.keys(entry).sort()).toEqual(['amount', 'balanceAfter', 'hash', 'walletId']);
       expect(Number.isSafeInteger(entry.balanceAfter)).toBe(true);
+      expect(entry.hash).toMatch(/^[0-9a-f]{64}$/);
     } else {
       expect(entry.balanceAfter).toBeUndefined();
     }
@@ -89,7 +94,7 @@ describe('money movements (e2e)', () => {
       expect(res.body.fromWalletId).toBeUndefined();
       expect(res.body.toWalletId).toBeUndefined();
       expect(entries).toHaveLength(2);
-      expect(entries).toEqual(expect.arrayContaining([{ account: 'world:USD', amount: -2500 }, { walletId, amount: 2500, balanceAfter: 3500 }]));
+      expect(entries).toEqual(expect.arrayContaining([{ account: 'world:USD', amount: -2500 }, { walletId, amount: 2500, balanceAfter: 3500, hash: ENTRY_HASH }]));
       expect(await balance(walletId)).toBe(3500);
     });
 
@@ -115,7 +120,7 @@ describe('money movements (e2e)', () => {
       expect(res.status).toBe(201);
       const entries = expectTransactionShape(res.body);
       expect(res.body).toEqual(expect.objectContaining({ type: 'withdrawal', amount: 400, currency: 'EUR', walletId, reference: 'payout-7', metadata: {} }));
-      expect(entries).toEqual(expect.arrayContaining([{ walletId, amount: -400, balanceAfter: 600 }, { account: 'world:EUR', amount: 400 }]));
+      expect(entries).toEqual(expect.arrayContaining([{ walletId, amount: -400, balanceAfter: 600, hash: ENTRY_HASH }, { account: 'world:EUR', amount: 400 }]));
       expect(await balance(walletId)).toBe(600);
     });
 
@@ -133,7 +138,7 @@ describe('money movements (e2e)', () => {
       expect((await deposit(walletId, { amount: 100 })).status).toBe(201);
       const deep = await withdraw(walletId, { amount: 600 });
       expect(deep.status).toBe(201);
-      expect(deep.body.entries).toEqual(expect.arrayContaining([{ walletId, amount: -600, balanceAfter: -500 }]));
+      expect(deep.body.entries).toEqual(expect.arrayContaining([{ walletId, amount: -600, balanceAfter: -500, hash: ENTRY_HASH }]));
       const wallet = (await t.http.get(`/v1/wallets/${walletId}`).set(AUTH)).body;
       expect(wallet).toEqual(expect.objectContaining({ balance: -500, held: 0, available: -500, overdraftLimit: 500 }));
       expectProblem(await withdraw(walletId, { amount: 1 }), 422, 'INSUFFICIENT_FUNDS');
@@ -155,7 +160,7 @@ describe('money movements (e2e)', () => {
       expect(res.body).toEqual(expect.objectContaining({ type: 'transfer', amount: 300, currency: 'EUR', fromWalletId: from, toWalletId: to, reference: 'order-9', metadata: { orderId: 9 } }));
       expect(res.body.walletId).toBeUndefined();
       expect(entries).toHaveLength(2);
-      expect(entries).toEqual(expect.arrayContaining([{ walletId: from, amount: -300, balanceAfter: 700 }, { walletId: to, amount: 300, balanceAfter: 350 }]));
+      expect(entries).toEqual(expect.arrayContaining([{ walletId: from, amount: -300, balanceAfter: 700, hash: ENTRY_HASH }, { walletId: to, amount: 300, balanceAfter: 350, hash: ENTRY_HASH }]));
       expect(await balance(from)).toBe(700);
       expect(await balance(to)).toBe(350);
     });

@@ -185,7 +185,7 @@ describe('OpenAPI document (e2e)', () => {
 
   it('describes the Wallet with exactly the contract fields, all required, and display only with ?displayCurrency=', () => {
     const wallet = resolve(operation('get', '/v1/wallets/{id}').responses['200'].content!['application/json'].schema);
-    const fields = ['id', 'ownerId', 'currency', 'status', 'balance', 'held', 'available', 'overdraftLimit', 'metadata', 'createdAt', 'updatedAt'];
+    const fields = ['id', 'ownerId', 'currency', 'status', 'balance', 'held', 'available', 'overdraftLimit', 'limits', 'limitUsage', 'metadata', 'createdAt', 'updatedAt'];
     expect(Object.keys(wallet.properties).sort()).toEqual([...fields, 'display'].sort());
     expect([...wallet.required].sort()).toEqual([...fields].sort());
     const display = resolve(wallet.properties.display.allOf?.[0] ?? wallet.properties.display);
@@ -209,7 +209,7 @@ describe('OpenAPI document (e2e)', () => {
     expect(tx.properties.convertedAmount.type).toBe('integer');
     expect(tx.properties.rate.type).toBe('string');
     const entry = resolve(tx.properties.entries.items);
-    expect(Object.keys(entry.properties).sort()).toEqual(['account', 'amount', 'balanceAfter', 'walletId']);
+    expect(Object.keys(entry.properties).sort()).toEqual(['account', 'amount', 'balanceAfter', 'hash', 'walletId']);
     expect(entry.properties.amount.type).toBe('integer');
     const page = resolve(operation('get', '/v1/wallets/{id}/transactions').responses['200'].content!['application/json'].schema);
     expect(Object.keys(page.properties).sort()).toEqual(['data', 'nextCursor']);
@@ -217,9 +217,9 @@ describe('OpenAPI document (e2e)', () => {
 
   it('describes the request bodies with the contract fields and the amount range', () => {
     const body = (method: Method, path: string) => resolve(operation(method, path).requestBody!.content['application/json'].schema);
-    expect(Object.keys(body('post', '/v1/wallets').properties).sort()).toEqual(['currency', 'metadata', 'overdraftLimit', 'ownerId']);
+    expect(Object.keys(body('post', '/v1/wallets').properties).sort()).toEqual(['currency', 'limits', 'metadata', 'overdraftLimit', 'ownerId']);
     expect([...body('post', '/v1/wallets').required].sort()).toEqual(['currency', 'ownerId']);
-    expect(Object.keys(body('patch', '/v1/wallets/{id}').properties).sort()).toEqual(['metadata', 'overdraftLimit', 'status']);
+    expect(Object.keys(body('patch', '/v1/wallets/{id}').properties).sort()).toEqual(['limits', 'metadata', 'overdraftLimit', 'status']);
     for (const path of ['/v1/wallets/{id}/deposits', '/v1/wallets/{id}/withdrawals']) {
       expect(Object.keys(body('post', path).properties).sort()).toEqual(['amount', 'description', 'metadata', 'reference']);
     }

@@ -2,6 +2,9 @@ import { HoldsSweeper } from '../../src/ledger/holds/holds.sweeper.js';
 import { manualClock } from '../support/manual-clock.js';
 import { AUTH, fundedWallet, startTestApp, TestApp } from '../support/test-app.js';
 
+/** A wallet leg's chain hash (entry_hash.sql): 64 hex digits. */
+const ENTRY_HASH = expect.stringMatching(/^[0-9a-f]{64}$/);
+
 /** The order flow the README shows: reserve → capture to the seller → partial refund, with expiry and a batch. */
 describe('order flow', () => {
   let t: TestApp;
@@ -23,8 +26,8 @@ describe('order flow', () => {
     const capture = await t.http.post(`/v1/holds/${hold.body.id}/capture`).set(AUTH).send({ amount: 3_000, toWalletId: seller }).expect(201);
     expect(capture.body).toMatchObject({ type: 'capture', amount: 3_000, fromWalletId: buyer, toWalletId: seller, holdId: hold.body.id, reference: 'shop-7:order-1' });
     expect(capture.body.entries).toEqual([
-      { walletId: buyer, amount: -3_000, balanceAfter: 7_000 },
-      { walletId: seller, amount: 3_000, balanceAfter: 3_000 },
+      { walletId: buyer, amount: -3_000, balanceAfter: 7_000, hash: ENTRY_HASH },
+      { walletId: seller, amount: 3_000, balanceAfter: 3_000, hash: ENTRY_HASH },
     ]);
     expect(await wallet(buyer)).toMatchObject({ balance: 7_000, held: 0, available: 7_000 });
     expect((await t.http.get(`/v1/holds/${hold.body.id}`).set(AUTH).expect(200)).body).toMatchObject({ status: 'captured', capturedAmount: 3_000 });

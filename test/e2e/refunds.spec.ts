@@ -5,6 +5,9 @@ import { ManualClock, manualClock } from '../support/manual-clock.js';
 import { AUTH, fundedWallet, newWallet, OTHER_API_KEY, startTestApp, TestApp } from '../support/test-app.js';
 import { expectLedgerInvariants } from '../support/ledger-invariants.js';
 
+/** A wallet leg's chain hash (entry_hash.sql): 64 hex digits. */
+const ENTRY_HASH = expect.stringMatching(/^[0-9a-f]{64}$/);
+
 /**
  * Refunds over HTTP against the real app and PostgreSQL: of deposits (back to the world), transfers
  * (receiver → payer) and captures (seller or revenue → buyer), in whole or in part, the original's
@@ -88,7 +91,7 @@ describe('refunds (e2e)', () => {
         metadata: {},
         createdAt: expect.any(String),
         entries: [
-          { walletId, amount: -2_500, balanceAfter: 0 },
+          { walletId, amount: -2_500, balanceAfter: 0, hash: ENTRY_HASH },
           { account: 'world:USD', amount: 2_500 },
         ],
       });
@@ -110,8 +113,8 @@ describe('refunds (e2e)', () => {
       });
       expect(first.body).not.toHaveProperty('walletId');
       expect(first.body.entries).toEqual([
-        { walletId: receiver, amount: -1_000, balanceAfter: 2_000 },
-        { walletId: payer, amount: 1_000, balanceAfter: 8_000 },
+        { walletId: receiver, amount: -1_000, balanceAfter: 2_000, hash: ENTRY_HASH },
+        { walletId: payer, amount: 1_000, balanceAfter: 8_000, hash: ENTRY_HASH },
       ]);
       expect((await getTransaction(original.id)).refundedAmount).toBe(1_000);
 
@@ -147,8 +150,8 @@ describe('refunds (e2e)', () => {
       expect(res.body).toMatchObject({ type: 'refund', amount: 750, fromWalletId: seller, toWalletId: buyer, refundOf: capture.id, reference: 'order-c' });
       expect(res.body).not.toHaveProperty('holdId');
       expect(res.body.entries).toEqual([
-        { walletId: seller, amount: -750, balanceAfter: 1_250 },
-        { walletId: buyer, amount: 750, balanceAfter: 3_750 },
+        { walletId: seller, amount: -750, balanceAfter: 1_250, hash: ENTRY_HASH },
+        { walletId: buyer, amount: 750, balanceAfter: 3_750, hash: ENTRY_HASH },
       ]);
       expect((await getTransaction(capture.id)).refundedAmount).toBe(750);
       expect(await wallet(buyer)).toMatchObject({ balance: 3_750, held: 0 });
@@ -166,7 +169,7 @@ describe('refunds (e2e)', () => {
       expect(res.body).not.toHaveProperty('walletId');
       expect(res.body.entries).toEqual([
         { account: 'revenue:JPY', amount: -1_800 },
-        { walletId: buyer, amount: 1_800, balanceAfter: 5_000 },
+        { walletId: buyer, amount: 1_800, balanceAfter: 5_000, hash: ENTRY_HASH },
       ]);
       expect((await getTransaction(capture.id)).refundedAmount).toBe(1_800);
       expect(await wallet(buyer)).toMatchObject({ balance: 5_000 });

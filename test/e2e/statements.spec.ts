@@ -13,7 +13,7 @@ import { AUTH, fundedWallet, newWallet, startTestApp, TestApp } from '../support
  * sums taken straight from the ledger.
  */
 
-const STATEMENT_COLUMNS = ['section', 'entryId', 'createdAt', 'transactionId', 'type', 'reference', 'description', 'amount', 'balanceAfter', 'currency'];
+const STATEMENT_COLUMNS = ['section', 'entryId', 'createdAt', 'transactionId', 'type', 'reference', 'description', 'amount', 'balanceAfter', 'currency', 'hash'];
 const REPORT_COLUMNS = ['section', 'period', 'type', 'referencePrefix', 'count', 'amount', 'refundCount', 'refundedAmount', 'currency', 'toCurrency', 'convertedAmount'];
 
 /** RFC 4180: quoted fields may hold commas, CR, LF and doubled quotes; every record ends with CRLF. */
@@ -132,8 +132,12 @@ describe('statements, balances in time and monthly reports (e2e)', () => {
     expect(csv.headers['content-type']).toMatch(/^text\/csv; charset=utf-8/);
     const rows = csvObjects(csv.text, STATEMENT_COLUMNS);
     const blank = { entryId: '', transactionId: '', type: '', reference: '', description: '', amount: '' };
-    expect(rows[0]).toEqual({ section: 'opening', createdAt: json.from, balanceAfter: String(json.openingBalance), currency: json.currency, ...blank });
-    expect(rows[rows.length - 1]).toEqual({ section: 'closing', createdAt: json.to, balanceAfter: String(json.closingBalance), currency: json.currency, ...blank });
+    expect(rows[0]).toEqual({
+      section: 'opening', createdAt: json.from, balanceAfter: String(json.openingBalance), currency: json.currency, hash: json.openingHash ?? '', ...blank,
+    });
+    expect(rows[rows.length - 1]).toEqual({
+      section: 'closing', createdAt: json.to, balanceAfter: String(json.closingBalance), currency: json.currency, hash: json.closingHash ?? '', ...blank,
+    });
     const lines = rows.slice(1, -1);
     expect(lines).toEqual(
       (json.entries as Record<string, any>[]).map((entry) => ({
@@ -147,6 +151,7 @@ describe('statements, balances in time and monthly reports (e2e)', () => {
         amount: String(entry.amount),
         balanceAfter: String(entry.balanceAfter),
         currency: json.currency,
+        hash: entry.hash,
       })),
     );
   }
@@ -173,7 +178,11 @@ describe('statements, balances in time and monthly reports (e2e)', () => {
       expect(res.headers['content-type']).toMatch(/^application\/json/);
       expect(res.headers.vary).toMatch(/Accept/);
       const body = res.body;
-      expect(Object.keys(body).sort()).toEqual(['closingBalance', 'currency', 'entries', 'from', 'openingBalance', 'to', 'walletId']);
+      expect(Object.keys(body).sort()).toEqual([
+        'closingBalance', 'closingHash', 'currency', 'entries', 'from', 'openingBalance', 'openingHash', 'to', 'walletId',
+      ]);
+      expect(body.openingHash).toBeNull();
+      expect(body.closingHash).toBe(body.entries.at(-1).hash);
       expect(body).toMatchObject({ walletId: main, currency: 'EUR', from: '1970-01-01T00:00:00.000Z', openingBalance: 0 });
       expect(Date.parse(body.to)).toBeLessThanOrEqual(Date.now());
       expect(body.entries.map((e: any) => [e.type, e.amount, e.balanceAfter])).toEqual([
@@ -191,8 +200,10 @@ describe('statements, balances in time and monthly reports (e2e)', () => {
         type: 'deposit',
         reference: 'card-7731',
         description: 'Top-up, "first" one',
+        metadata: {},
         amount: 10_000,
         balanceAfter: 10_000,
+        hash: expect.stringMatching(/^[0-9a-f]{64}$/),
       });
       expect(body.entries[4]).toMatchObject({ reference: null, description: null });
       expectConsistent(body);
@@ -205,7 +216,7 @@ describe('statements, balances in time and monthly reports (e2e)', () => {
         const tx = (await t.http.get(`/v1/transactions/${entry.transactionId}`).set(AUTH).expect(200)).body;
         expect(tx.type).toBe(entry.type);
         expect(tx.reference ?? null).toBe(entry.reference);
-        expect(tx.entries).toContainEqual({ walletId: main, amount: entry.amount, balanceAfter: entry.balanceAfter });
+        expect(tx.entries).toContainEqual({ walletId: main, amount: entry.amount, balanceAfter: entry.balanceAfter, hash: entry.hash });
       }
     });
 
@@ -218,10 +229,10 @@ describe('statements, balances in time and monthly reports (e2e)', () => {
       expect(csv.headers['content-length']).toBeUndefined();
       expect(csv.headers.vary).toMatch(/Accept/);
       // quoting, line breaks and the formula guard, byte for byte
-      expect(csv.text).toContain(',card-7731,"Top-up, ""first"" one",10000,10000,EUR\r\n');
-      expect(csv.text).toContain(`,deposit,"'=HYPERLINK(""http://x.example"")","two\r\nlines",2500,12500,EUR\r\n`);
-      expect(csv.text).toContain(",transfer,'-gift,'+@,-3000,8300,EUR\r\n");
-      expect(csv.text).toContain(',withdrawal,,ünïcödé ✓,-300,8500,EUR\r\n');
+      expect(csv.text).toContain(',card-7731,"Top-up, ""first"" one",10000,10000,EUR,');
+      expect(csv.text).toContain(`,deposit,"'=HYPERLINK(""http://x.example"")","two\r\nlines",2500,12500,EUR,`);
+      expect(csv.text).toContain(",transfer,'-gift,'+@,-3000,8300,EUR,");
+      expect(csv.text).toContain(',withdrawal,,ünïcödé ✓,-300,8500,EUR,');
     });
 
     it('prefers CSV only when the client asks for it', async () => {
@@ -775,9 +786,11 @@ describe('statements, balances in time and monthly reports (e2e)', () => {
       expect(monthly.year).toMatchObject({ required: true, schema: expect.objectContaining({ minimum: 2000, maximum: 9999 }) });
       expect(monthly.month).toMatchObject({ required: true, schema: expect.objectContaining({ minimum: 1, maximum: 12 }) });
       const schema = (name: string) => doc.components.schemas[name];
-      expect(Object.keys(schema('StatementDto').properties).sort()).toEqual(['closingBalance', 'currency', 'entries', 'from', 'openingBalance', 'to', 'walletId']);
+      expect(Object.keys(schema('StatementDto').properties).sort()).toEqual(
+        ['closingBalance', 'closingHash', 'currency', 'entries', 'from', 'openingBalance', 'openingHash', 'to', 'walletId'],
+      );
       expect(Object.keys(schema('StatementEntryDto').properties).sort()).toEqual(
-        ['amount', 'balanceAfter', 'createdAt', 'description', 'entryId', 'reference', 'transactionId', 'type'],
+        ['amount', 'balanceAfter', 'createdAt', 'description', 'entryId', 'hash', 'metadata', 'reference', 'transactionId', 'type'],
       );
       expect(Object.keys(schema('BalanceAtDto').properties).sort()).toEqual(['at', 'available', 'balance', 'currency', 'held', 'walletId']);
       expect(doc.paths['/v1/reports/monthly'].get.responses['200'].content['text/csv'].example).toMatch(/^section,period,type,referencePrefix,count,amount,refundCount,refundedAmount,currency,toCurrency,convertedAmount\r\n/);

@@ -9,7 +9,9 @@ import { expectProblem } from '../support/expect-problem.js';
  */
 
 const OTHER_AUTH = { Authorization: `Bearer ${OTHER_API_KEY}` };
-const WALLET_FIELDS = ['available', 'balance', 'createdAt', 'currency', 'held', 'id', 'metadata', 'overdraftLimit', 'ownerId', 'status', 'updatedAt'];
+const WALLET_FIELDS = [
+  'available', 'balance', 'createdAt', 'currency', 'held', 'id', 'limitUsage', 'limits', 'metadata', 'overdraftLimit', 'ownerId', 'status', 'updatedAt',
+];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 
@@ -24,6 +26,13 @@ function expectWalletShape(wallet: Record<string, unknown>): void {
   expect(wallet.available as number).toBeGreaterThanOrEqual(-(wallet.overdraftLimit as number));
   expect(typeof wallet.metadata).toBe('object');
   expect(Array.isArray(wallet.metadata)).toBe(false);
+  expect(Object.keys(wallet.limits as object).every((name) => ['dailyDebit', 'monthlyDebit', 'maxBalance'].includes(name))).toBe(true);
+  const usage = wallet.limitUsage as Record<string, { used: number; resetsAt: string }>;
+  expect(Object.keys(usage).sort()).toEqual(['dailyDebit', 'monthlyDebit']);
+  for (const period of Object.values(usage)) {
+    expect(Number.isSafeInteger(period.used)).toBe(true);
+    expect(period.resetsAt).toMatch(/^\d{4}-\d{2}-\d{2}T00:00:00\.000Z$/);
+  }
   for (const stamp of ['createdAt', 'updatedAt']) {
     expect(typeof wallet[stamp]).toBe('string');
     expect(Number.isNaN(Date.parse(wallet[stamp] as string))).toBe(false);
@@ -53,8 +62,12 @@ describe('wallets (e2e)', () => {
       expect(res.headers['content-type']).toMatch(/^application\/json/);
       expectWalletShape(res.body);
       expect(res.body).toEqual(
-        expect.objectContaining({ ownerId, currency: 'EUR', status: 'active', balance: 0, held: 0, available: 0, overdraftLimit: 0, metadata: {} }),
+        expect.objectContaining({ ownerId, currency: 'EUR', status: 'active', balance: 0, held: 0, available: 0, overdraftLimit: 0, limits: {}, metadata: {} }),
       );
+      expect(res.body.limitUsage).toEqual({
+        dailyDebit: { used: 0, resetsAt: expect.any(String) },
+        monthlyDebit: { used: 0, resetsAt: expect.any(String) },
+      });
       expect(res.headers['idempotency-replayed']).toBeUndefined();
     });
 

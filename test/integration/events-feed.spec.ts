@@ -56,7 +56,10 @@ describe('events feed', () => {
     const sequences = events.map((e) => e.sequence);
     expect(sequences).toEqual(sequences.map((_, i) => start + 1 + i));
     expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
-    expect(events[0]!.data).toEqual({ wallet: wallet.body });
+    // A new wallet's times come from the database's clock (column defaults), its limit periods from the service's,
+    // which this test sets years ahead: the event renders the periods from the row's own time.
+    expect(events[0]!.data).toEqual({ wallet: { ...wallet.body, limitUsage: expect.any(Object) } });
+    expect(events[0]!.data.wallet.limitUsage.dailyDebit.used).toBe(0);
     expect(events[1]!.data).toEqual({ transaction: deposit.body });
     expect(events[2]!.data).toEqual({ hold: hold.body });
     expect(events[3]!.data).toEqual({ transaction: capture.body });

@@ -13,10 +13,13 @@ import { freePort } from '../bench/service-process.js';
 const CLI = 'dist/src/cli/verify-ledger.js';
 const MIGRATE = 'dist/src/cli/migrate.js';
 const MAX = 9_007_199_254_740_991n;
+/** A recomputed chain hash, which no test needs to know in advance. */
+const HEX = expect.stringMatching(/^[0-9a-f]{64}$/) as unknown as string;
 
 interface Drift {
   check: string;
   id: string;
+  entryId?: number;
   expected: string | null;
   actual: string | null;
 }
@@ -80,7 +83,8 @@ describe('ledger self-check', () => {
   async function driftFoundEverywhere(): Promise<Drift[]> {
     const [report, cli] = await Promise.all([verifyOverHttp(), runCli(['--json'])]);
     const cliReport = JSON.parse(cli.stdout) as Report;
-    const essentials = (r: Report) => r.drift.map(({ check, id, expected, actual }) => ({ check, id, expected, actual }));
+    const essentials = (r: Report) =>
+      r.drift.map(({ check, id, entryId, expected, actual }) => ({ check, id, ...(entryId !== undefined ? { entryId } : {}), expected, actual }));
     expect(essentials(cliReport)).toEqual(essentials(report));
     expect({ code: cli.code, ok: report.ok, cliOk: cliReport.ok }).toEqual({ code: 1, ok: false, cliOk: false });
     // every finding is counted in its check, and the report's total is theirs
@@ -107,6 +111,7 @@ describe('ledger self-check', () => {
     return String(Object.values(rows[0])[0]);
   };
   const balanceOf = (walletId: string) => scalar('SELECT balance FROM wallets WHERE id = $1', [walletId]);
+  const hashOf = (entryId: string | number) => scalar(`SELECT encode(hash, 'hex') FROM entries WHERE id = $1`, [entryId]);
   const heldOf = (walletId: string) => scalar('SELECT held FROM wallets WHERE id = $1', [walletId]);
 
   beforeAll(async () => {
@@ -149,10 +154,12 @@ describe('ledger self-check', () => {
     await post(`/v1/transactions/${refundedTransfer}/refunds`, { amount: 500 });
     await post(`/v1/transactions/${capturedToRevenue.captureId}/refunds`, { amount: 400 });
 
-    // a conversion of 25.00 EUR from carol to dan at 1.1: 27.50 USD
+    // a conversion of 25.00 EUR from carol to fay at 1.1: 27.50 USD (a wallet of its own, so the chain tests below
+    // find a transfer as dan's last entry)
     await t.http.put('/v1/admin/fx-rates/EUR/USD').set(AUTH).send({ rate: '1.1' }).expect(200);
+    const fay = await fundedWallet(t.http, 'fay', 0, 'USD');
     const quote = await post('/v1/fx-quotes', { fromCurrency: 'EUR', toCurrency: 'USD', amount: 2_500 });
-    conversion = (await post('/v1/conversions', { quoteId: quote.id, fromWalletId: carol, toWalletId: dan })).id;
+    conversion = (await post('/v1/conversions', { quoteId: quote.id, fromWalletId: carol, toWalletId: fay })).id;
   });
   afterAll(() => t?.close());
 
@@ -165,7 +172,7 @@ describe('ledger self-check', () => {
                 (SELECT count(*) FROM entries)::int AS entries, (SELECT count(*) FROM holds)::int AS holds`,
       );
       expect(report.counts).toEqual(rows[0]);
-      expect(report.counts).toEqual(expect.objectContaining({ wallets: 5, holds: 5 }));
+      expect(report.counts).toEqual(expect.objectContaining({ wallets: 6, holds: 5 }));
       expect(report.checks.map((c) => c.check)).toEqual([
         'wallet_balance_equals_entries',
         'wallet_balance_equals_last_entry',
@@ -177,6 +184,8 @@ describe('ledger self-check', () => {
         'currency_entries_sum_to_zero',
         'refunded_amount_equals_refunds',
         'hold_captured_amount_equals_capture',
+        'wallet_entry_chain_intact',
+        'wallet_chain_head_matches_last_entry',
       ]);
       for (const check of report.checks) expect(check.driftCount).toBe(0);
       expect(Date.parse(report.checkedAt)).toBeGreaterThan(Date.now() - 60_000);
@@ -186,7 +195,7 @@ describe('ledger self-check', () => {
       const plain = await runCli();
       expect({ code: plain.code, stderr: plain.stderr }).toEqual({ code: 0, stderr: '' });
       expect(plain.stdout).toMatch(/^Ledger self-check at \S+ \(\d+ ms\): OK, no drift\n/);
-      expect(plain.stdout).toContain('5 wallets');
+      expect(plain.stdout).toContain('6 wallets');
       const report = JSON.parse(plain.stdout.slice(plain.stdout.indexOf('\n{\n'))) as Report;
       expect(report.ok).toBe(true);
 
@@ -234,8 +243,10 @@ describe('ledger self-check', () => {
       const balance = BigInt(await balanceOf(alice));
       await behindTheLedger('UPDATE entries SET balance_after = balance_after - 5 WHERE id = $1', [lastEntry]);
       try {
+        // the chain names the same entry: its balance after is part of what it hashes
         expect(await driftFoundEverywhere()).toEqual([
           { check: 'wallet_balance_equals_last_entry', id: alice, expected: String(balance - 5n), actual: String(balance) },
+          { check: 'wallet_entry_chain_intact', id: alice, entryId: Number(lastEntry), expected: HEX, actual: await hashOf(lastEntry) },
         ]);
       } finally {
         await behindTheLedger('UPDATE entries SET balance_after = balance_after + 5 WHERE id = $1', [lastEntry]);
@@ -299,16 +310,20 @@ describe('ledger self-check', () => {
       }
     });
 
-    it('a conversion paying less than its quote, balanced in its currency: only its legs tell', async () => {
+    it('a conversion paying less than its quote, balanced in its currency: its legs tell, and the forged entry breaks its wallet\'s chain', async () => {
       await behindTheLedger(
-        `INSERT INTO entries (tenant_id, transaction_id, currency, wallet_id, account, amount, balance_after)
-         VALUES ('default', $1, 'EUR', NULL, 'world:EUR', -1, NULL), ('default', $1, 'EUR', $2, NULL, 1, (SELECT balance + 1 FROM wallets WHERE id = $2))`,
+        // a wallet entry needs a hash (entries_hash_for_wallets); whoever forges one cannot chain it
+        `INSERT INTO entries (tenant_id, transaction_id, currency, wallet_id, account, amount, balance_after, hash)
+         VALUES ('default', $1, 'EUR', NULL, 'world:EUR', -1, NULL, NULL),
+                ('default', $1, 'EUR', $2, NULL, 1, (SELECT balance + 1 FROM wallets WHERE id = $2), sha256('forged'::bytea))`,
         [conversion, carol],
       );
       try {
         const found = await driftFoundEverywhere();
         expect(found).toEqual(expect.arrayContaining([{ check: 'conversion_legs_match_quote', id: conversion, expected: '-2500', actual: '-2499' }]));
-        expect(found.filter((d) => d.check !== 'conversion_legs_match_quote').map((d) => d.check)).toEqual(['wallet_balance_equals_entries', 'wallet_balance_equals_last_entry']);
+        expect(found.filter((d) => d.check !== 'conversion_legs_match_quote').map((d) => d.check).sort()).toEqual(
+          ['wallet_balance_equals_entries', 'wallet_balance_equals_last_entry', 'wallet_chain_head_matches_last_entry', 'wallet_entry_chain_intact'].sort(),
+        );
       } finally {
         await behindTheLedger(`DELETE FROM entries WHERE transaction_id = $1 AND amount IN (-1, 1)`, [conversion]);
       }
@@ -407,6 +422,134 @@ describe('ledger self-check', () => {
       } finally {
         await t.db.pool.query('UPDATE transactions SET hold_id = $1 WHERE id = $2', [capturedToRevenue.holdId, capturedToRevenue.captureId]);
       }
+    });
+
+    describe('the chain of entry hashes', () => {
+      /** A wallet's entries in ledger order, with what the chain covers. */
+      const entriesOf = async (walletId: string) =>
+        (await t.db.pool.query(`SELECT id::int AS id, transaction_id, amount::text AS amount, encode(hash, 'hex') AS hash FROM entries WHERE wallet_id = $1 ORDER BY id`, [walletId]))
+          .rows as { id: number; transaction_id: string; amount: string; hash: string }[];
+
+      it("an entry's amount changed: the chain names that entry and nothing after it; the sums name its wallet and transaction", async () => {
+        const [, , victim] = await entriesOf(carol);
+        const balance = BigInt(await balanceOf(carol));
+        await behindTheLedger('UPDATE entries SET amount = amount + 1 WHERE id = $1', [victim!.id]);
+        try {
+          expect(await driftFoundEverywhere()).toEqual([
+            { check: 'wallet_balance_equals_entries', id: carol, expected: String(balance + 1n), actual: String(balance) },
+            { check: 'transaction_entries_sum_to_zero', id: victim!.transaction_id, expected: '0', actual: '1' },
+            { check: 'currency_entries_sum_to_zero', id: 'EUR', expected: '0', actual: '1' },
+            { check: 'wallet_entry_chain_intact', id: carol, entryId: victim!.id, expected: HEX, actual: victim!.hash },
+          ]);
+          const human = await runCli();
+          expect(human.stdout).toContain(`${carol} entry ${victim!.id}: expected `);
+        } finally {
+          await behindTheLedger('UPDATE entries SET amount = amount - 1 WHERE id = $1', [victim!.id]);
+        }
+      });
+
+      it('a careful forgery that keeps every sum and balance right is found by the chain alone, at the entry it changed', async () => {
+        // alice's withdrawal of 1500 rewritten as 1490: its world leg, its transaction, every later balance_after of
+        // alice and alice's balance are changed to match, so every check that adds things up still agrees
+        const withdrawal = (await t.db.pool.query(`SELECT id FROM transactions WHERE type = 'withdrawal' AND wallet_id = $1`, [alice])).rows[0].id;
+        const victim = (await entriesOf(alice)).find((e) => e.transaction_id === withdrawal)!;
+        expect(victim.amount).toBe('-1500');
+        const forge = async (delta: number) => {
+          await behindTheLedger('UPDATE entries SET amount = amount + $2 WHERE id = $1', [victim.id, delta]);
+          await behindTheLedger('UPDATE entries SET amount = amount - $2 WHERE transaction_id = $1 AND id <> $3', [withdrawal, delta, victim.id]);
+          await behindTheLedger('UPDATE transactions SET amount = amount - $2 WHERE id = $1', [withdrawal, delta]);
+          await behindTheLedger('UPDATE entries SET balance_after = balance_after + $2 WHERE wallet_id = $1 AND id >= $3', [alice, delta, victim.id]);
+          await behindTheLedger('UPDATE wallets SET balance = balance + $2 WHERE id = $1', [alice, delta]);
+        };
+        await forge(10);
+        try {
+          // every later entry of alice changed its balance_after too, yet only the first broken one is named
+          expect(await driftFoundEverywhere()).toEqual([
+            { check: 'wallet_entry_chain_intact', id: alice, entryId: victim.id, expected: HEX, actual: victim.hash },
+          ]);
+        } finally {
+          await forge(-10);
+        }
+      });
+
+      it("a transaction's reference changed: the chain names its entry in each wallet it moved money between, and nothing else", async () => {
+        const [carolsEntry] = (await entriesOf(carol)).filter((e) => e.transaction_id === refundedTransfer);
+        const [alicesEntry] = (await entriesOf(alice)).filter((e) => e.transaction_id === refundedTransfer);
+        await t.db.pool.query(`UPDATE transactions SET reference = 'edited' WHERE id = $1`, [refundedTransfer]);
+        try {
+          expect(await driftFoundEverywhere()).toEqual(
+            [
+              { check: 'wallet_entry_chain_intact', id: alice, entryId: alicesEntry!.id, expected: HEX, actual: alicesEntry!.hash },
+              { check: 'wallet_entry_chain_intact', id: carol, entryId: carolsEntry!.id, expected: HEX, actual: carolsEntry!.hash },
+            ].sort((a, b) => (a.id < b.id ? -1 : 1)),
+          );
+        } finally {
+          await t.db.pool.query('UPDATE transactions SET reference = NULL WHERE id = $1', [refundedTransfer]);
+        }
+      });
+
+      it("a transaction's metadata or description changed is found the same way", async () => {
+        const [bobsEntry] = (await entriesOf(bob)).filter((e) => e.transaction_id === deposit);
+        for (const change of [`metadata = '{"forged": true}'`, `description = 'forged'`]) {
+          await t.db.pool.query(`UPDATE transactions SET ${change} WHERE id = $1`, [deposit]);
+          try {
+            expect(await driftFoundEverywhere()).toEqual([
+              { check: 'wallet_entry_chain_intact', id: bob, entryId: bobsEntry!.id, expected: HEX, actual: bobsEntry!.hash },
+            ]);
+          } finally {
+            await t.db.pool.query(`UPDATE transactions SET metadata = '{}', description = NULL WHERE id = $1`, [deposit]);
+          }
+        }
+      });
+
+      it("a wallet's last entry removed: the wallet row still remembers its hash (and the sums see the money)", async () => {
+        const last = (await entriesOf(dan)).at(-1)!;
+        const [row] = (await t.db.pool.query('SELECT * FROM entries WHERE id = $1', [last.id])).rows;
+        const [counter] = (await t.db.pool.query('SELECT * FROM entries WHERE transaction_id = $1 AND id <> $2', [last.transaction_id, last.id])).rows;
+        await behindTheLedger('DELETE FROM entries WHERE transaction_id = $1', [last.transaction_id]);
+        try {
+          const found = await driftFoundEverywhere();
+          // the transfer's other wallet (erin) lost its only entry with it
+          expect(found.filter((d) => d.check.includes('chain'))).toEqual(
+            [
+              { check: 'wallet_chain_head_matches_last_entry', id: dan, entryId: expect.any(Number), expected: HEX, actual: last.hash },
+              { check: 'wallet_chain_head_matches_last_entry', id: counter.wallet_id, expected: null, actual: counter.hash.toString('hex') },
+            ].sort((a, b) => (a.id < b.id ? -1 : 1)),
+          );
+          expect(found.map((d) => d.check)).toEqual(
+            expect.arrayContaining(['wallet_balance_equals_entries', 'transaction_entries_sum_to_zero', 'wallet_chain_head_matches_last_entry']),
+          );
+        } finally {
+          for (const entry of [row, counter].sort((a, b) => Number(a.id) - Number(b.id))) {
+            await behindTheLedger(
+              `INSERT INTO entries (id, tenant_id, transaction_id, currency, wallet_id, account, amount, balance_after, created_at, hash)
+               OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+              [entry.id, entry.tenant_id, entry.transaction_id, entry.currency, entry.wallet_id, entry.account, entry.amount, entry.balance_after, entry.created_at, entry.hash],
+            );
+          }
+        }
+      });
+
+      it('an entry removed from the middle of a chain: the entry after the gap is named', async () => {
+        const entries = await entriesOf(carol);
+        const [removed, next] = [entries[3]!, entries[4]!];
+        const rows = (await t.db.pool.query('SELECT * FROM entries WHERE transaction_id = $1 ORDER BY id', [removed.transaction_id])).rows;
+        await behindTheLedger('DELETE FROM entries WHERE transaction_id = $1', [removed.transaction_id]);
+        try {
+          const found = await driftFoundEverywhere();
+          expect(found.filter((d) => d.id === carol && d.check === 'wallet_entry_chain_intact')).toEqual([
+            { check: 'wallet_entry_chain_intact', id: carol, entryId: next.id, expected: HEX, actual: next.hash },
+          ]);
+        } finally {
+          for (const entry of rows) {
+            await behindTheLedger(
+              `INSERT INTO entries (id, tenant_id, transaction_id, currency, wallet_id, account, amount, balance_after, created_at, hash)
+               OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+              [entry.id, entry.tenant_id, entry.transaction_id, entry.currency, entry.wallet_id, entry.account, entry.amount, entry.balance_after, entry.created_at, entry.hash],
+            );
+          }
+        }
+      });
     });
 
     it('lists at most 100 drift items per check but counts them all', async () => {

@@ -7,7 +7,8 @@ import type pg from 'pg';
  * (a conversion's four entries are its quote's amounts, and a quote is used once), each wallet's balance
  * is the sum of its entries and its last balance_after, `held` is the sum of its active holds, nobody is
  * below −overdraftLimit, captures match their holds, refunds their originals (and run back along them),
- * no hold was captured or voided at or after its expiry, and each wallet's entries are stamped in ledger order.
+ * no hold was captured or voided at or after its expiry, each wallet's entries are stamped in ledger order, and
+ * each wallet's entries chain by their hashes up to the hash its row remembers.
  */
 export async function expectLedgerInvariants(pool: pg.Pool): Promise<void> {
   const q = async (sql: string) => (await pool.query(sql)).rows;
@@ -60,6 +61,21 @@ export async function expectLedgerInvariants(pool: pg.Pool): Promise<void> {
                                           FROM entries WHERE wallet_id IS NOT NULL) x
               WHERE created_at < previous_at`),
   ).toEqual([]);
+  // every wallet's entries chain (entry_hash.sql), and the chain ends at the hash its wallet row remembers
+  expect(
+    await q(`SELECT id, wallet_id FROM (
+               SELECT e.id, e.wallet_id, e.hash,
+                      entry_hash(lag(e.hash) OVER (PARTITION BY e.wallet_id ORDER BY e.id), e.wallet_id, e.amount, e.balance_after, e.created_at,
+                                 transaction_hash_text(t.id, t.type, t.reference, t.description, t.metadata)) AS recomputed
+                 FROM entries e JOIN transactions t ON t.id = e.transaction_id WHERE e.wallet_id IS NOT NULL) c
+              WHERE hash IS DISTINCT FROM recomputed`),
+  ).toEqual([]);
+  expect(
+    await q(`SELECT w.id FROM wallets w
+              WHERE w.last_entry_hash IS DISTINCT FROM (SELECT e.hash FROM entries e WHERE e.wallet_id = w.id ORDER BY e.id DESC LIMIT 1)`),
+  ).toEqual([]);
+  // limit usage stays within its bounds, the day within its month
+  expect(await q(`SELECT id FROM wallets WHERE debit_day_used > debit_month_used OR (debit_period IS NULL AND debit_month_used <> 0)`)).toEqual([]);
   // a refund runs backwards along its original: same currency, sides swapped
   expect(
     await q(`SELECT r.id FROM transactions r JOIN transactions o ON o.id = r.refund_of

@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'WALLET_NOT_ACTIVE'
   | 'WALLET_NOT_EMPTY'
   | 'BALANCE_LIMIT_EXCEEDED'
+  | 'LIMIT_EXCEEDED'
   | 'AMOUNT_EXCEEDS_HOLD'
   | 'AMOUNT_EXCEEDS_REFUNDABLE'
   | 'TRANSACTION_NOT_REFUNDABLE'
@@ -57,6 +58,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   WALLET_NOT_ACTIVE: 422,
   WALLET_NOT_EMPTY: 422,
   BALANCE_LIMIT_EXCEEDED: 422,
+  LIMIT_EXCEEDED: 422,
   AMOUNT_EXCEEDS_HOLD: 422,
   AMOUNT_EXCEEDS_REFUNDABLE: 422,
   TRANSACTION_NOT_REFUNDABLE: 422,
@@ -91,6 +93,7 @@ export const ERROR_TITLE: Record<ErrorCode, string> = {
   WALLET_NOT_ACTIVE: 'The wallet is frozen or closed',
   WALLET_NOT_EMPTY: 'Only an empty wallet can be closed',
   BALANCE_LIMIT_EXCEEDED: 'The balance would exceed the largest amount the service keeps',
+  LIMIT_EXCEEDED: "The move would break one of the wallet's limits",
   AMOUNT_EXCEEDS_HOLD: 'The amount exceeds what is left on the hold',
   AMOUNT_EXCEEDS_REFUNDABLE: 'The amount exceeds what is left to refund',
   TRANSACTION_NOT_REFUNDABLE: 'Only deposits, transfers and captures can be refunded',

@@ -12,6 +12,7 @@ const DESCRIPTIONS: Record<number, string> = {
   415: 'UNSUPPORTED_MEDIA_TYPE: the body is not UTF-8 JSON',
   422:
     'INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, SAME_WALLET, WALLET_NOT_ACTIVE, WALLET_NOT_EMPTY, BALANCE_LIMIT_EXCEEDED, ' +
+    'LIMIT_EXCEEDED (detail names the limit and when it resets), ' +
     'AMOUNT_EXCEEDS_HOLD, AMOUNT_EXCEEDS_REFUNDABLE, TRANSACTION_NOT_REFUNDABLE, QUOTE_EXPIRED, RATE_UNAVAILABLE, ' +
     'AMOUNT_NOT_CONVERTIBLE or IDEMPOTENCY_KEY_REUSED',
   503: 'SERVICE_UNAVAILABLE: the database is down or a lock could not be had in time; retry (safe with the same Idempotency-Key)',

@@ -28,7 +28,7 @@ export interface TransactionDocument {
   description: string | null;
   metadata: Metadata;
   created_at: string;
-  entries: { wallet_id: string | null; account: string | null; amount: number; balance_after: number | null }[];
+  entries: { wallet_id: string | null; account: string | null; amount: number; balance_after: number | null; hash: string | null }[];
 }
 
 export interface HoldDocument {

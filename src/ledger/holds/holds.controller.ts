@@ -36,7 +36,8 @@ export class HoldsController {
     summary: 'Reserve money on a wallet for an order',
     description:
       'Lowers available and raises held; the balance does not change until the hold is captured. ' +
-      'With expiresInSeconds the hold releases its money by itself when due.',
+      'With expiresInSeconds the hold releases its money by itself when due. It counts against the wallet\'s dailyDebit and ' +
+      'monthlyDebit limits from now on (422 LIMIT_EXCEEDED when it would pass one).',
   })
   async place(
     @Tenant() tenantId: string,
@@ -74,7 +75,9 @@ export class HoldsController {
     summary: "Capture a hold, in whole or in part, to a seller's wallet or the revenue account",
     description:
       'Takes the captured amount from the balance and releases the whole hold; what is not captured becomes available again. ' +
-      'A hold is captured at most once: a second capture, or one of a voided or expired hold, is 409 HOLD_NOT_ACTIVE.',
+      'A hold is captured at most once: a second capture, or one of a voided or expired hold, is 409 HOLD_NOT_ACTIVE. ' +
+      'The paying wallet\'s debit limits counted the hold when it was placed: the capture counts what it captured and gives ' +
+      'the rest back, and is never refused by them; the receiving wallet\'s maxBalance applies (422 LIMIT_EXCEEDED).',
   })
   async capture(
     @Tenant() tenantId: string,

@@ -67,7 +67,8 @@ export class HoldsSweeper implements OnApplicationBootstrap, OnApplicationShutdo
 /**
  * One batch: lock up to $2 wallets that have due holds, skipping any that someone holds right now
  * (SKIP LOCKED is applied before the LIMIT, so locked wallets never use up the batch), expire their
- * due holds, and lower each wallet's held amount by what was released. A hold captured or voided
+ * due holds, and lower each wallet's held amount by what was released (and its debit usage by what of it counted
+ * in the wallet's current period, as release_due_holds does). A hold captured or voided
  * between the snapshot and the lock is re-checked by the UPDATE and left alone.
  */
 const SWEEP_BATCH = `
@@ -80,11 +81,16 @@ const SWEEP_BATCH = `
     UPDATE holds h SET status = 'expired', released_at = h.expires_at
       FROM due_wallets d
      WHERE h.wallet_id = d.id AND hold_is_due(h.status, h.expires_at, $1)
-    RETURNING h.wallet_id, h.amount
+    RETURNING h.wallet_id, h.amount, h.debit_counted_on
   ), per_wallet AS (
-    SELECT wallet_id, sum(amount) AS amount, count(*) AS holds FROM released GROUP BY wallet_id
+    SELECT wallet_id, sum(amount) AS amount, count(*) AS holds, array_agg(amount) AS amounts, array_agg(debit_counted_on) AS counted_on
+      FROM released GROUP BY wallet_id
   ), updated AS (
-    UPDATE wallets w SET held = w.held - p.amount, version = w.version + 1, updated_at = $1
+    UPDATE wallets w SET held = w.held - p.amount, version = w.version + 1, updated_at = $1,
+           debit_day_used = w.debit_day_used - (SELECT sum(debit_usage_returned(w.debit_period, r.counted_on, r.amount, false))
+                                                  FROM unnest(p.amounts, p.counted_on) r(amount, counted_on)),
+           debit_month_used = w.debit_month_used - (SELECT sum(debit_usage_returned(w.debit_period, r.counted_on, r.amount, true))
+                                                      FROM unnest(p.amounts, p.counted_on) r(amount, counted_on))
       FROM per_wallet p WHERE w.id = p.wallet_id
     RETURNING p.holds
   )

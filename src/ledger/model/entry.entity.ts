@@ -14,6 +14,7 @@ import { TransactionEntity } from './transaction.entity.js';
 @Check('entries_wallet_xor_account', '(wallet_id IS NULL) <> (account IS NULL)')
 @Check('entries_balance_after_for_wallets', '(wallet_id IS NULL) = (balance_after IS NULL)')
 @Check('entries_account_of_currency', `account IN ('world:' || currency, 'revenue:' || currency, 'fx:' || currency)`)
+@Check('entries_hash_for_wallets', '(wallet_id IS NULL) = (hash IS NULL)')
 export class EntryEntity {
   @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'ALWAYS' })
   id: string;
@@ -42,6 +43,10 @@ export class EntryEntity {
 
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt: Date;
+
+  /** A wallet entry's link in its wallet's chain: SHA-256 over the previous entry's hash and this one's content (entry_hash.sql); of the domain sha256_digest. */
+  @Column({ type: 'bytea', nullable: true })
+  hash: Buffer | null;
 
   /** The transaction exists; its tenant and currencies are the trigger's to check (see above). */
   @ManyToOne(() => TransactionEntity, { nullable: false })

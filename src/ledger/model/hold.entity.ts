@@ -60,6 +60,10 @@ export class HoldEntity {
   @Column({ name: 'released_at', type: 'timestamptz', nullable: true })
   releasedAt: Date | null;
 
+  /** The UTC day whose (and whose month's) debit usage the hold counts in; null: placed before limits existed. */
+  @Column({ name: 'debit_counted_on', type: 'date', nullable: true })
+  debitCountedOn: string | null;
+
   /** (wallet, tenant, currency): a hold is in its wallet's tenant and currency. */
   @ManyToOne(() => WalletEntity, { nullable: false })
   @JoinColumn([

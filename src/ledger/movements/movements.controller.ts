@@ -34,7 +34,9 @@ export class MovementsController {
     path: 'wallets/:id/deposits',
     type: TransactionDto,
     summary: 'Top up a wallet with money from outside (card, bank transfer)',
-    description: 'Posts the amount to the wallet against the account world:<CUR>. Send an Idempotency-Key to make retries safe.',
+    description:
+      'Posts the amount to the wallet against the account world:<CUR>; refused with 422 LIMIT_EXCEEDED past the wallet\'s ' +
+      'maxBalance. Send an Idempotency-Key to make retries safe.',
   })
   async deposit(
     @Tenant() tenantId: string,
@@ -52,7 +54,9 @@ export class MovementsController {
     path: 'wallets/:id/withdrawals',
     type: TransactionDto,
     summary: 'Pay money out of a wallet to the outside world',
-    description: 'Refused with 422 INSUFFICIENT_FUNDS when available would go below −overdraftLimit. Send an Idempotency-Key to make retries safe.',
+    description:
+      'Refused with 422 INSUFFICIENT_FUNDS when available would go below −overdraftLimit, and with 422 LIMIT_EXCEEDED when it ' +
+      'would pass the wallet\'s dailyDebit or monthlyDebit limit. Send an Idempotency-Key to make retries safe.',
   })
   async withdraw(
     @Tenant() tenantId: string,
@@ -70,7 +74,9 @@ export class MovementsController {
     path: 'transfers',
     type: TransactionDto,
     summary: 'Move money from one wallet to another of the same currency',
-    description: 'Posts as one double-entry transaction: both sides or neither. Send an Idempotency-Key to make retries safe.',
+    description:
+      'Posts as one double-entry transaction: both sides or neither. Counts against the paying wallet\'s debit limits and the ' +
+      'receiving wallet\'s maxBalance (422 LIMIT_EXCEEDED). Send an Idempotency-Key to make retries safe.',
   })
   async transfer(
     @Tenant() tenantId: string,
@@ -91,7 +97,8 @@ export class MovementsController {
     description:
       'Moves money back from whoever received it to whoever paid: for a deposit, from the wallet to the outside world; ' +
       'for a capture to revenue, from the revenue account. Several partial refunds may follow one another; together they ' +
-      'never exceed the original amount (422 AMOUNT_EXCEEDS_REFUNDABLE), even when sent at once. The paying side needs the funds.',
+      'never exceed the original amount (422 AMOUNT_EXCEEDS_REFUNDABLE), even when sent at once. The paying side needs the funds, ' +
+      'and the refund counts against its dailyDebit and monthlyDebit limits; the receiving side\'s maxBalance applies (422 LIMIT_EXCEEDED).',
   })
   async refund(
     @Tenant() tenantId: string,

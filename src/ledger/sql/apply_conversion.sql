@@ -2,6 +2,8 @@
 -- converted_amount reaches the receiving wallet in the target currency, through the system accounts fx:<FROM> and
 -- fx:<TO>, so each currency balances on its own (four entries: wallet −amount, fx:FROM +amount, fx:TO −converted,
 -- wallet +converted; written as two pairs by write_legs, each pair one INSERT that sums to zero in its currency).
+-- The amount counts against the paying wallet's debit limits, the converted amount against the receiving one's
+-- maxBalance, as for any movement; each wallet's entry is chained into its wallet's hash chain.
 -- The caller holds both wallets' row locks; the quote's row is locked here, after them (every conversion takes
 -- them in that order), so conversions of one quote queue on it and the first to commit uses it: the next one then
 -- finds it used (QUOTE_USED). UNIQUE transactions_one_conversion_per_quote is the schema's half of that rule, and
@@ -17,6 +19,8 @@ CREATE OR REPLACE FUNCTION apply_conversion(p_tenant_id text, p_transaction_id u
      v_to      wallets%ROWTYPE;
      v_used_by uuid;
      v_refusal jsonb;
+     v_tx      transactions%ROWTYPE;
+     v_to_leg  transactions%ROWTYPE;
    BEGIN
      IF p_from_wallet_id = p_to_wallet_id THEN
        RETURN refusal('SAME_WALLET', format('A conversion needs two different wallets; both are %s.', p_from_wallet_id));
@@ -40,10 +44,14 @@ CREATE OR REPLACE FUNCTION apply_conversion(p_tenant_id text, p_transaction_id u
        RETURN refusal('CURRENCY_MISMATCH', format('Quote %s converts %s to %s; wallet %s holds %s, wallet %s holds %s.',
                       p_quote_id, v_quote.from_currency, v_quote.to_currency, v_from.id, v_from.currency, v_to.id, v_to.currency));
      END IF;
-     -- only a wallet with holds can have due ones (as in apply_movement)
-     IF v_from.held > 0 THEN v_from.held := v_from.held - release_due_holds(v_from.id, p_now); END IF;
-     -- each side as a movement of its own currency: the paying side's status and funds, the receiving side's status
-     -- and upper bound
+     -- only a wallet with holds can have due ones (as in apply_movement); releasing them changes held and the limit
+     -- usage, so the row is read again
+     IF v_from.held > 0 THEN
+       IF release_due_holds(v_from.id, p_now) > 0 THEN SELECT * INTO v_from FROM wallets WHERE id = v_from.id; END IF;
+     END IF;
+     v_from := debit_usage(v_from, p_now);
+     -- each side as a movement of its own currency: the paying side's status, funds and debit limits, the receiving
+     -- side's status, upper bound and maxBalance
      v_refusal := movement_refusal(v_from, NULL::wallets, p_from_wallet_id, NULL, v_quote.amount);
      IF v_refusal IS NOT NULL THEN RETURN v_refusal; END IF;
      v_refusal := movement_refusal(NULL::wallets, v_to, NULL, p_to_wallet_id, v_quote.converted_amount);
@@ -52,8 +60,14 @@ CREATE OR REPLACE FUNCTION apply_conversion(p_tenant_id text, p_transaction_id u
      INSERT INTO transactions (tenant_id, id, type, amount, currency, from_wallet_id, to_wallet_id, quote_id, to_currency,
                                converted_amount, rate, reference, description, metadata, created_at)
      VALUES (p_tenant_id, p_transaction_id, 'conversion', v_quote.amount, v_quote.from_currency, v_from.id, v_to.id, p_quote_id,
-             v_quote.to_currency, v_quote.converted_amount, v_quote.rate, p_reference, p_description, coalesce(p_metadata, '{}'), p_now);
-     PERFORM write_legs(p_tenant_id, p_transaction_id, v_quote.from_currency, v_from.id, NULL, NULL, 'fx', v_quote.amount, 0, p_now);
-     PERFORM write_legs(p_tenant_id, p_transaction_id, v_quote.to_currency, NULL, 'fx', v_to.id, NULL, v_quote.converted_amount, 0, p_now);
+             v_quote.to_currency, v_quote.converted_amount, v_quote.rate, p_reference, p_description, coalesce(p_metadata, '{}'), p_now)
+     RETURNING * INTO v_tx;
+     -- the paying pair in the source currency (its amount counts against the payer's debit limits), then the
+     -- receiving pair: write_legs takes amount and currency from the row it is given
+     PERFORM write_legs(v_tx, debit_usage(v_from, p_now, p_counted => v_quote.amount), 'fx', NULL, 'fx', 0);
+     v_to_leg := v_tx;
+     v_to_leg.amount := v_quote.converted_amount;
+     v_to_leg.currency := v_quote.to_currency;
+     PERFORM write_legs(v_to_leg, NULL::wallets, 'fx', v_to.id, 'fx', 0);
      RETURN jsonb_build_object('outcome', 'posted', 'transaction', transaction_document(p_transaction_id));
    END $$;

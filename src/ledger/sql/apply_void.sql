@@ -1,4 +1,5 @@
--- Releases an active hold; the caller holds its wallet's row lock.
+-- Releases an active hold; the caller holds its wallet's row lock. What the hold reserved is given back to the
+-- wallet's debit usage if its period is still the current one (debit_usage_returned).
 CREATE OR REPLACE FUNCTION apply_void(p_tenant_id text, p_hold_id uuid, p_now timestamptz)
    RETURNS jsonb LANGUAGE plpgsql AS $$
    DECLARE
@@ -14,6 +15,9 @@ CREATE OR REPLACE FUNCTION apply_void(p_tenant_id text, p_hold_id uuid, p_now ti
        RETURN refusal('HOLD_NOT_ACTIVE', format('Hold %s is %s.', p_hold_id, v_hold.status));
      END IF;
      UPDATE holds SET status = 'voided', released_at = p_now WHERE id = p_hold_id;
-     UPDATE wallets SET held = held - v_hold.amount, version = version + 1, updated_at = p_now WHERE id = v_hold.wallet_id;
+     UPDATE wallets SET held = held - v_hold.amount, version = version + 1, updated_at = p_now,
+                        debit_day_used = debit_day_used - debit_usage_returned(debit_period, v_hold.debit_counted_on, v_hold.amount, false),
+                        debit_month_used = debit_month_used - debit_usage_returned(debit_period, v_hold.debit_counted_on, v_hold.amount, true)
+      WHERE id = v_hold.wallet_id;
      RETURN jsonb_build_object('outcome', 'posted', 'status', 200, 'body', hold_document(p_hold_id));
    END $$;

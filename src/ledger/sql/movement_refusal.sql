@@ -1,5 +1,6 @@
 -- Why money may not move from the debit side to the credit side (NULL when it may): existence,
--- status, currency, funds (held already net of due holds), and the credit side's upper bound.
+-- status, currency, funds (held already net of due holds), the credit side's upper bound, and the wallets'
+-- limits (limit_refusal: the debit side's usage already in the move's period, debit_usage).
 CREATE OR REPLACE FUNCTION movement_refusal(p_debit wallets, p_credit wallets, p_debit_wallet_id uuid,
                                                p_credit_wallet_id uuid, p_amount bigint)
    RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
@@ -22,5 +23,5 @@ CREATE OR REPLACE FUNCTION movement_refusal(p_debit wallets, p_credit wallets, p
        RETURN refusal('BALANCE_LIMIT_EXCEEDED',
                       format('Wallet %s cannot hold more than 9007199254740991 minor units.', p_credit.id));
      END IF;
-     RETURN NULL;
+     RETURN limit_refusal(p_debit, p_credit, p_amount);
    END $$;

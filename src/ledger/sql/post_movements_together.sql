@@ -3,7 +3,8 @@
 -- (movement_refusal), and then the group writes its rows with one statement per table — one INSERT of every
 -- idempotency claim, of every transaction and of every entry (so the balance trigger runs once), and one UPDATE
 -- per wallet however many moves it took part in (a hot merchant wallet gets one new row version per group, not
--- one per payment). p_wallets are the group's wallets as post_group locked them, in id order; the caller holds
+-- one per payment). Each wallet's limit usage (debit_usage) and entry chain (entry_hash) are kept in memory
+-- move by move exactly like its balance, so every move is checked against its limits as it would be alone. p_wallets are the group's wallets as post_group locked them, in id order; the caller holds
 -- every one's row lock.
 -- NULL when the group cannot be posted this way, and post_group then posts its calls one by one:
 --   * a paying wallet has money held: a hold of it may be due, and releasing it belongs to each move's own time
@@ -25,6 +26,10 @@ CREATE OR REPLACE FUNCTION post_movements_together(p_calls jsonb, p_wallets wall
      v_versions    int[];
      v_updated_at  timestamptz[];
      v_last_at     timestamptz[];
+     v_hashes      bytea[];
+     v_periods     date[];
+     v_day_used    bigint[];
+     v_month_used  bigint[];
      v_touched     boolean[];
      v_claimed     uuid[];
      v_answers     jsonb[];
@@ -41,6 +46,8 @@ CREATE OR REPLACE FUNCTION post_movements_together(p_calls jsonb, p_wallets wall
      v_now         timestamptz;
      v_currency    char(3);
      v_refusal     jsonb;
+     v_metadata    jsonb;
+     v_content     text;
      -- the rows to write, one array per column
      t_tenant      text[] := '{}';
      t_id          uuid[] := '{}';
@@ -62,6 +69,7 @@ CREATE OR REPLACE FUNCTION post_movements_together(p_calls jsonb, p_wallets wall
      e_amount      bigint[] := '{}';
      e_after       bigint[] := '{}';
      e_at          timestamptz[] := '{}';
+     e_hash        bytea[] := '{}';
      r_scope       text[] := '{}';
      r_key         text[] := '{}';
      r_code        text[] := '{}';
@@ -76,6 +84,10 @@ CREATE OR REPLACE FUNCTION post_movements_together(p_calls jsonb, p_wallets wall
      v_versions := ARRAY(SELECT w.version FROM unnest(v_wallets) w);
      v_updated_at := ARRAY(SELECT w.updated_at FROM unnest(v_wallets) w);
      v_last_at := ARRAY(SELECT w.last_entry_at FROM unnest(v_wallets) w);
+     v_hashes := ARRAY(SELECT w.last_entry_hash FROM unnest(v_wallets) w);
+     v_periods := ARRAY(SELECT w.debit_period FROM unnest(v_wallets) w);
+     v_day_used := ARRAY(SELECT w.debit_day_used FROM unnest(v_wallets) w);
+     v_month_used := ARRAY(SELECT w.debit_month_used FROM unnest(v_wallets) w);
      v_touched := array_fill(false, ARRAY[cardinality(v_ids)]);
      v_answers := array_fill(NULL::jsonb, ARRAY[v_count]);
 
@@ -112,7 +124,14 @@ CREATE OR REPLACE FUNCTION post_movements_together(p_calls jsonb, p_wallets wall
        IF v_c IS NOT NULL AND (v_wallets[v_c]).tenant_id <> v_tenant THEN v_c := NULL; END IF;
        v_debit := NULL;
        v_credit := NULL;
-       IF v_d IS NOT NULL THEN v_debit := v_wallets[v_d]; v_debit.balance := v_balances[v_d]; END IF;
+       IF v_d IS NOT NULL THEN
+         v_debit := v_wallets[v_d];
+         v_debit.balance := v_balances[v_d];
+         v_debit.debit_period := v_periods[v_d];
+         v_debit.debit_day_used := v_day_used[v_d];
+         v_debit.debit_month_used := v_month_used[v_d];
+         v_debit := debit_usage(v_debit, v_now);
+       END IF;
        IF v_c IS NOT NULL THEN v_credit := v_wallets[v_c]; v_credit.balance := v_balances[v_c]; END IF;
        v_refusal := movement_refusal(v_debit, v_credit, v_debit_id, v_credit_id, v_amount);
        IF v_refusal IS NOT NULL THEN
@@ -127,6 +146,14 @@ CREATE OR REPLACE FUNCTION post_movements_together(p_calls jsonb, p_wallets wall
        END IF;
 
        v_currency := coalesce(v_debit.currency, v_credit.currency);
+       v_metadata := coalesce((v_a->>'p_metadata')::jsonb, '{}');
+       v_content := transaction_hash_text(v_tx_id, v_type, v_a->>'p_reference', v_a->>'p_description', v_metadata);
+       IF v_d IS NOT NULL THEN
+         v_debit := debit_usage(v_debit, v_now, p_counted => v_amount);
+         v_periods[v_d] := v_debit.debit_period;
+         v_day_used[v_d] := v_debit.debit_day_used;
+         v_month_used[v_d] := v_debit.debit_month_used;
+       END IF;
        -- the transaction row and the two legs, as apply_movement and write_legs write them
        t_tenant := t_tenant || v_tenant;
        t_id := t_id || v_tx_id;
@@ -138,7 +165,7 @@ CREATE OR REPLACE FUNCTION post_movements_together(p_calls jsonb, p_wallets wall
        t_to := t_to || CASE WHEN v_type = 'transfer' THEN v_credit.id END;
        t_reference := t_reference || (v_a->>'p_reference');
        t_description := t_description || (v_a->>'p_description');
-       t_metadata := t_metadata || coalesce((v_a->>'p_metadata')::jsonb, '{}');
+       t_metadata := t_metadata || v_metadata;
        t_created_at := t_created_at || v_now;
        FOR leg IN 1..2 LOOP
          e_tenant := e_tenant || v_tenant;
@@ -151,7 +178,9 @@ CREATE OR REPLACE FUNCTION post_movements_together(p_calls jsonb, p_wallets wall
            v_last_at[v_d] := greatest(v_last_at[v_d], v_now);
            v_touched[v_d] := true;
            e_wallet := e_wallet || v_debit.id; e_account := e_account || NULL::text;
+           v_hashes[v_d] := entry_hash(v_hashes[v_d], v_debit.id, -v_amount, v_balances[v_d], v_last_at[v_d], v_content);
            e_amount := e_amount || -v_amount; e_after := e_after || v_balances[v_d]; e_at := e_at || v_last_at[v_d];
+           e_hash := e_hash || v_hashes[v_d];
          ELSIF leg = 2 AND v_c IS NOT NULL THEN
            v_balances[v_c] := v_balances[v_c] + v_amount;
            v_versions[v_c] := v_versions[v_c] + 1;
@@ -159,11 +188,13 @@ CREATE OR REPLACE FUNCTION post_movements_together(p_calls jsonb, p_wallets wall
            v_last_at[v_c] := greatest(v_last_at[v_c], v_now);
            v_touched[v_c] := true;
            e_wallet := e_wallet || v_credit.id; e_account := e_account || NULL::text;
+           v_hashes[v_c] := entry_hash(v_hashes[v_c], v_credit.id, v_amount, v_balances[v_c], v_last_at[v_c], v_content);
            e_amount := e_amount || v_amount; e_after := e_after || v_balances[v_c]; e_at := e_at || v_last_at[v_c];
+           e_hash := e_hash || v_hashes[v_c];
          ELSE
            e_wallet := e_wallet || NULL::uuid; e_account := e_account || ('world:' || v_currency);
            e_amount := e_amount || CASE WHEN leg = 1 THEN -v_amount ELSE v_amount END;
-           e_after := e_after || NULL::bigint; e_at := e_at || v_now;
+           e_after := e_after || NULL::bigint; e_at := e_at || v_now; e_hash := e_hash || NULL::bytea;
          END IF;
        END LOOP;
      END LOOP;
@@ -172,14 +203,16 @@ CREATE OR REPLACE FUNCTION post_movements_together(p_calls jsonb, p_wallets wall
                                reference, description, metadata, created_at)
      SELECT * FROM unnest(t_tenant, t_id, t_type, t_amount, t_currency, t_wallet, t_from, t_to, t_reference, t_description,
                           t_metadata, t_created_at);
-     UPDATE wallets w SET balance = u.balance, version = u.version, updated_at = u.updated_at, last_entry_at = u.last_at
-       FROM unnest(v_ids, v_balances, v_versions, v_updated_at, v_last_at, v_touched) u(id, balance, version, updated_at, last_at, touched)
+     UPDATE wallets w SET balance = u.balance, version = u.version, updated_at = u.updated_at, last_entry_at = u.last_at,
+                          last_entry_hash = u.hash, debit_period = u.period, debit_day_used = u.day_used, debit_month_used = u.month_used
+       FROM unnest(v_ids, v_balances, v_versions, v_updated_at, v_last_at, v_hashes, v_periods, v_day_used, v_month_used, v_touched)
+              u(id, balance, version, updated_at, last_at, hash, period, day_used, month_used, touched)
       WHERE w.id = u.id AND u.touched;
      -- in arrival order, debit leg first: entry ids follow the order the moves were decided in
-     INSERT INTO entries (tenant_id, transaction_id, currency, wallet_id, account, amount, balance_after, created_at)
-     SELECT l.tenant_id, l.transaction_id, l.currency, l.wallet_id, l.account, l.amount, l.balance_after, l.created_at
-       FROM unnest(e_tenant, e_tx, e_currency, e_wallet, e_account, e_amount, e_after, e_at) WITH ORDINALITY
-              l(tenant_id, transaction_id, currency, wallet_id, account, amount, balance_after, created_at, n)
+     INSERT INTO entries (tenant_id, transaction_id, currency, wallet_id, account, amount, balance_after, created_at, hash)
+     SELECT l.tenant_id, l.transaction_id, l.currency, l.wallet_id, l.account, l.amount, l.balance_after, l.created_at, l.hash
+       FROM unnest(e_tenant, e_tx, e_currency, e_wallet, e_account, e_amount, e_after, e_at, e_hash) WITH ORDINALITY
+              l(tenant_id, transaction_id, currency, wallet_id, account, amount, balance_after, created_at, hash, n)
       ORDER BY l.n;
      UPDATE idempotency_keys k SET transaction_id = NULL, error_code = r.code, error_detail = r.detail
        FROM unnest(r_scope, r_key, r_code, r_detail) r(scope, key, code, detail)

@@ -28,7 +28,8 @@ export class LedgerAdminController {
     description:
       'Recomputes every wallet balance and held amount from its entries and active holds, checks that every transaction ' +
       'has entries summing to zero, that wallets and system accounts balance per currency, and that refunded and captured ' +
-      'amounts match their transactions — all in one read-only snapshot. Answers 200 whether or not drift was found: ' +
+      'amounts match their transactions, and that every wallet\'s chain of entry hashes is intact (naming the first broken entry ' +
+      'per wallet) and ends at the hash its wallet row remembers — all in one read-only snapshot. Answers 200 whether or not drift was found: ' +
       '`ok` says which, `drift` lists up to `driftLimitPerCheck` findings per check. Money values are decimal strings. ' +
       'For very large ledgers use `npm run ledger:verify`, which has no statement timeout to respect.',
   })

@@ -27,6 +27,10 @@ export const LEDGER_CHECKS = {
     'transactions.refunded_amount = the sum of the refunds whose refund_of names it. expected: that sum; actual: refunded_amount, null when refunds name a transaction that does not exist.',
   hold_captured_amount_equals_capture:
     "A captured hold's captured_amount = the amount of its capture transaction (transactions.hold_id), and a hold that is not captured has none. expected: the capture's amount, null without one; actual: captured_amount, null when a capture names a hold that does not exist.",
+  wallet_entry_chain_intact:
+    "Every wallet entry's hash = SHA-256 over the hash of the wallet's entry before it (ledger order) and its own content: amount, balance after, time, wallet, and its transaction's id, type, reference, description and metadata (entry_hash.sql). Reported once per wallet, naming the first entry that breaks (entryId); the entries after it chain from its stored hash and are not reported. id: the wallet; expected: the recomputed hash; actual: the stored hash (hex).",
+  wallet_chain_head_matches_last_entry:
+    "wallets.last_entry_hash (what the next entry chains from) = the hash of the wallet's last entry, none without entries: a last entry removed or one added behind the service's back shows here. id: the wallet; expected: the last entry's hash, null without entries; actual: last_entry_hash, null when entries name a wallet that does not exist.",
 } as const;
 
 export type LedgerCheck = keyof typeof LEDGER_CHECKS;
@@ -40,6 +44,8 @@ export interface LedgerDrift {
   check: LedgerCheck;
   /** A wallet, transaction or hold id, or a currency code (currency_entries_sum_to_zero). */
   id: string;
+  /** The chain checks: the entry named (the first that breaks its wallet's chain; the wallet's last). */
+  entryId?: number;
   expected: string | null;
   actual: string | null;
   /** The same finding in words, with context (a hold's status, a transaction's type and amount, …). */
@@ -75,6 +81,41 @@ export const DRIFT_LIMIT_PER_CHECK = 100;
  * Node. Each returns (check_name, id, expected, actual, detail) for the rows that drift. Measured with
  * EXPLAIN ANALYZE on 1.04 M entries; see README "Ledger self-check".
  */
+
+/**
+ * Checks 8 and 9 in one pass over the wallet entries in ledger order: each entry's hash is recomputed from the
+ * stored hash of the entry before it (lag), so a changed entry breaks its own link only, and the first broken
+ * entry of each wallet is the one reported. The chain is ordered by id, not by the (created_at, id) index, so a
+ * changed stamp cannot reorder it: one sort of the wallet entries.
+ */
+const CHAINS_SQL = `
+  WITH chained AS (
+    SELECT e.id, e.wallet_id, e.transaction_id, e.created_at, e.hash,
+           entry_hash(lag(e.hash) OVER w, e.wallet_id, e.amount, e.balance_after, e.created_at,
+                      transaction_hash_text(t.id, t.type, t.reference, t.description, t.metadata)) AS recomputed,
+           lag(e.id) OVER w AS previous_id,
+           lead(e.id) OVER w IS NULL AS is_last
+      FROM entries e LEFT JOIN transactions t ON t.id = e.transaction_id
+     WHERE e.wallet_id IS NOT NULL
+    WINDOW w AS (PARTITION BY e.wallet_id ORDER BY e.id)
+  )
+  (SELECT DISTINCT ON (wallet_id) 'wallet_entry_chain_intact' AS check_name, wallet_id::text AS id,
+          encode(recomputed, 'hex') AS expected, encode(hash, 'hex') AS actual,
+          format('entry %s (transaction %s, %s) does not hash to its stored hash from its content and %s: the entry or its '
+                 || 'transaction was changed, or an entry before it removed or inserted, behind the service''s back',
+                 id, transaction_id, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+                 CASE WHEN previous_id IS NULL THEN 'no entry before it' ELSE format('the hash of entry %s', previous_id) END) AS detail,
+          id AS entry_id
+     FROM chained WHERE hash IS DISTINCT FROM recomputed ORDER BY wallet_id, id)
+  UNION ALL
+  SELECT 'wallet_chain_head_matches_last_entry', coalesce(w.id, l.wallet_id)::text, encode(l.hash, 'hex'), encode(w.last_entry_hash, 'hex'),
+         CASE WHEN w.id IS NULL THEN format('entries end with entry %s on wallet %s, which does not exist', l.id, l.wallet_id)
+              WHEN l.id IS NULL THEN 'the wallet has no entries but remembers a last entry hash'
+              ELSE format('the wallet''s last entry is %s, but the wallet remembers another hash: an entry was removed after it or '
+                          || 'added before the wallet''s row was written, behind the service''s back', l.id) END,
+         l.id
+    FROM wallets w FULL JOIN (SELECT wallet_id, id, hash FROM chained WHERE is_last) l ON l.wallet_id = w.id
+   WHERE w.last_entry_hash IS DISTINCT FROM l.hash`;
 
 /** Checks 1 and 2 in one pass over the wallet entries. */
 const WALLET_BALANCES_SQL = `
@@ -204,11 +245,11 @@ const CAPTURES_SQL = `
     FULL JOIN (SELECT id, hold_id, amount FROM transactions WHERE hold_id IS NOT NULL) c ON c.hold_id = h.id
    WHERE h.id IS NULL OR (h.status = 'captured') <> (c.id IS NOT NULL) OR h.captured_amount <> c.amount`;
 
-const DRIFT_QUERIES = [WALLET_BALANCES_SQL, WALLET_HELD_SQL, TRANSACTION_ENTRIES_SQL, CONVERSION_LEGS_SQL, CURRENCY_TOTALS_SQL, REFUNDS_SQL, CAPTURES_SQL];
+const DRIFT_QUERIES = [WALLET_BALANCES_SQL, WALLET_HELD_SQL, TRANSACTION_ENTRIES_SQL, CONVERSION_LEGS_SQL, CURRENCY_TOTALS_SQL, REFUNDS_SQL, CAPTURES_SQL, CHAINS_SQL];
 
 /** Keeps the first $1 drift rows of each check, with each check's total; sorts only the drift, never the ledger. */
 const bounded = (driftSql: string) => `
-  SELECT check_name, id, expected, actual, detail, total FROM (
+  SELECT * FROM (
     SELECT d.*, count(*) OVER (PARTITION BY d.check_name) AS total,
            row_number() OVER (PARTITION BY d.check_name ORDER BY d.id COLLATE "C", d.detail COLLATE "C") AS rank_in_check
       FROM (${driftSql}) d
@@ -226,6 +267,7 @@ interface DriftRow {
   expected: string | null;
   actual: string | null;
   detail: string;
+  entry_id?: string | null;
   total: string;
 }
 
@@ -289,7 +331,14 @@ export class LedgerVerifier {
         driftCount,
         driftLimitPerCheck: DRIFT_LIMIT_PER_CHECK,
         checks,
-        drift: rows.map((row) => ({ check: row.check_name, id: row.id, expected: row.expected, actual: row.actual, detail: row.detail })),
+        drift: rows.map((row) => ({
+          check: row.check_name,
+          id: row.id,
+          ...(row.entry_id != null ? { entryId: countFromDb(row.entry_id) } : {}),
+          expected: row.expected,
+          actual: row.actual,
+          detail: row.detail,
+        })),
       };
     });
   }

@@ -4,6 +4,7 @@ import { OptionalField } from '../../common/validation/optional.js';
 import { MAX_AMOUNT_MINOR } from '../../common/money/amount.js';
 import { IsCurrencyCode } from '../../common/money/currency.js';
 import { type Metadata, OptionalMetadata } from '../../common/validation/metadata.js';
+import { OptionalLimits, WalletLimitsInput } from './wallet-limits.dto.js';
 
 export class CreateWalletDto {
   @ApiProperty({ description: "The caller's own user id (opaque)", example: 'user_8412', minLength: 1, maxLength: 128 })
@@ -23,6 +24,9 @@ export class CreateWalletDto {
   @Min(0)
   @Max(MAX_AMOUNT_MINOR)
   overdraftLimit?: number;
+
+  @OptionalLimits('Spending and balance limits (default none: `{}`); a null limit is none.')
+  limits?: WalletLimitsInput;
 
   @OptionalMetadata()
   metadata?: Metadata;

@@ -4,6 +4,7 @@ import { OptionalField } from '../../common/validation/optional.js';
 import { MAX_AMOUNT_MINOR } from '../../common/money/amount.js';
 import { type Metadata, OptionalMetadata } from '../../common/validation/metadata.js';
 import type { WalletStatus } from '../wallet.entity.js';
+import { OptionalLimits, WalletLimitsInput } from './wallet-limits.dto.js';
 
 export class UpdateWalletDto {
   @ApiPropertyOptional({
@@ -20,6 +21,11 @@ export class UpdateWalletDto {
   @Min(0)
   @Max(MAX_AMOUNT_MINOR)
   overdraftLimit?: number;
+
+  @OptionalLimits(
+    'Changes only the limits sent; null removes one. Lowering a limit below what is already used moves nothing: later moves are refused (422 LIMIT_EXCEEDED) until the period resets.',
+  )
+  limits?: WalletLimitsInput;
 
   /** Replaces the wallet's metadata as a whole. */
   @OptionalMetadata()

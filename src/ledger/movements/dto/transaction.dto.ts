@@ -18,6 +18,11 @@ export class EntryDto {
   amount: number;
   @ApiPropertyOptional({ type: 'integer', format: 'int64', minimum: -MAX_AMOUNT_MINOR, maximum: MAX_AMOUNT_MINOR, description: "The wallet's balance right after this entry" })
   balanceAfter?: number;
+  @ApiPropertyOptional({
+    pattern: '^[0-9a-f]{64}$', minLength: 64, maxLength: 64, example: '5f2b8c0e4a7d19b3c6e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6',
+    description: "Wallet legs: this entry's link in the wallet's tamper-evident chain, SHA-256 (hex) over the previous entry's hash and this entry's content (README \"Checking a statement\")",
+  })
+  hash?: string;
 }
 
 export class TransactionDto {
@@ -94,7 +99,12 @@ export function toTransactionDto(doc: TransactionDocument): TransactionDto {
     createdAt: new Date(doc.created_at).toISOString(),
     entries: doc.entries.map((entry) =>
       entry.wallet_id !== null
-        ? { walletId: entry.wallet_id, amount: minorUnitsFromDb(entry.amount), balanceAfter: minorUnitsFromDb(entry.balance_after ?? NaN) }
+        ? {
+            walletId: entry.wallet_id,
+            amount: minorUnitsFromDb(entry.amount),
+            balanceAfter: minorUnitsFromDb(entry.balance_after ?? NaN),
+            ...present('hash', entry.hash ?? null),
+          }
         : { account: entry.account ?? undefined, amount: minorUnitsFromDb(entry.amount) },
     ),
   };

@@ -1,10 +1,11 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { DRIFT_LIMIT_PER_CHECK, LEDGER_CHECKS, type LedgerCheck, type LedgerCheckResult, type LedgerDrift, type LedgerReport } from '../ledger-verifier.js';
 
 const CHECK_NAMES = Object.keys(LEDGER_CHECKS) as LedgerCheck[];
-const DECIMAL = '^-?[0-9]+$';
-/** A sign and up to 39 digits: any sum of bigint balances a ledger can hold. */
-const DECIMAL_MAX_LENGTH = 40;
+/** Money as a decimal string, or (the chain checks) a SHA-256 in hex. */
+const DECIMAL = '^(-?[0-9]+|[0-9a-f]{64})$';
+/** A sign and up to 39 digits (any sum of bigint balances a ledger can hold), or 64 hex digits. */
+const DECIMAL_MAX_LENGTH = 64;
 
 export class LedgerCountsDto {
   @ApiProperty({ type: 'integer', format: 'int64', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, example: 1204 }) wallets: number;
@@ -24,16 +25,21 @@ export class LedgerDriftDto implements LedgerDrift {
   @ApiProperty({ enum: CHECK_NAMES, example: 'wallet_balance_equals_entries' }) check: LedgerCheck;
   @ApiProperty({ maxLength: 36, description: 'Wallet, transaction or hold id; a currency code for currency_entries_sum_to_zero', example: '0b6f4f38-8e39-4b8f-9a55-3f3f8f1f2a10' })
   id: string;
+  @ApiPropertyOptional({
+    type: 'integer', format: 'int64', minimum: 1, maximum: Number.MAX_SAFE_INTEGER, example: 18234,
+    description: 'The chain checks: the entry named — the first entry that breaks its wallet\'s chain, or the wallet\'s last entry',
+  })
+  entryId?: number;
   @ApiProperty({
     type: 'string',
     nullable: true,
     pattern: DECIMAL,
     maxLength: DECIMAL_MAX_LENGTH,
     example: '12500',
-    description: 'Recomputed from the source of truth, minor units as a decimal string (sums may exceed 2^53); null when that row is missing',
+    description: 'Recomputed from the source of truth, minor units as a decimal string (sums may exceed 2^53), or for the chain checks a SHA-256 in hex; null when that row is missing',
   })
   expected: string | null;
-  @ApiProperty({ type: 'string', nullable: true, pattern: DECIMAL, maxLength: DECIMAL_MAX_LENGTH, example: '12501', description: 'Stored, as a decimal string; null when that row is missing' })
+  @ApiProperty({ type: 'string', nullable: true, pattern: DECIMAL, maxLength: DECIMAL_MAX_LENGTH, example: '12501', description: 'Stored, as a decimal string (a hex SHA-256 for the chain checks); null when that row is missing' })
   actual: string | null;
   @ApiProperty({ example: 'balance 12501; its entries sum to 12500', maxLength: 500 }) detail: string;
 }
