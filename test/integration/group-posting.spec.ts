@@ -212,10 +212,10 @@ describe('group posting', () => {
       expectProblem(answers[2]!, 409, 'QUOTE_USED');
       expectProblem(answers[4]!, 422, 'INSUFFICIENT_FUNDS');
       expect(answers[1]!.body.entries).toEqual([
-        { walletId: payer, amount: -400, balanceAfter: 700 },
+        { walletId: payer, amount: -400, balanceAfter: 700, hash: expect.stringMatching(/^[0-9a-f]{64}$/) },
         { account: 'fx:EUR', amount: 400 },
         { account: 'fx:USD', amount: -500 },
-        { walletId: seller, amount: 500, balanceAfter: 500 },
+        { walletId: seller, amount: 500, balanceAfter: 500, hash: expect.stringMatching(/^[0-9a-f]{64}$/) },
       ]);
       expect([await walletOf(t, payer), await walletOf(t, seller), await walletOf(t, other)]).toEqual([
         { balance: 0, held: 0 }, { balance: 500, held: 0 }, { balance: 750, held: 0 },
