@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayUnique, IsArray, IsIn, IsInt, IsString, IsUrl, Length, Max, MaxLength, Min } from 'class-validator';
 import { OptionalField } from '../../common/validation/optional.js';
@@ -17,6 +18,16 @@ const EVENT_TYPES_FIELD = {
   uniqueItems: true,
   description: 'The event types to deliver; all of them when empty or absent',
 };
+/** An optional list of event types, each known and none twice; null refused (OptionalField). */
+const OptionalEventTypes = () =>
+  applyDecorators(
+    ApiPropertyOptional(EVENT_TYPES_FIELD),
+    OptionalField(),
+    IsArray(),
+    ArrayMaxSize(EVENT_TYPES.length),
+    ArrayUnique(),
+    IsIn(EVENT_TYPES, { each: true }),
+  );
 const isHttpUrl = () => IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false, require_host: true }, { message: 'url must be an http or https URL' });
 
 export class CreateWebhookEndpointDto {
@@ -26,12 +37,7 @@ export class CreateWebhookEndpointDto {
   @isHttpUrl()
   url: string;
 
-  @ApiPropertyOptional(EVENT_TYPES_FIELD)
-  @OptionalField()
-  @IsArray()
-  @ArrayMaxSize(EVENT_TYPES.length)
-  @ArrayUnique()
-  @IsIn(EVENT_TYPES, { each: true })
+  @OptionalEventTypes()
   eventTypes?: EventType[];
 
   @ApiPropertyOptional({ minLength: 1, maxLength: 500, example: 'Order service' })
@@ -49,12 +55,7 @@ export class UpdateWebhookEndpointDto {
   @isHttpUrl()
   url?: string;
 
-  @ApiPropertyOptional(EVENT_TYPES_FIELD)
-  @OptionalField()
-  @IsArray()
-  @ArrayMaxSize(EVENT_TYPES.length)
-  @ArrayUnique()
-  @IsIn(EVENT_TYPES, { each: true })
+  @OptionalEventTypes()
   eventTypes?: EventType[];
 
   @ApiPropertyOptional({
