@@ -21,9 +21,10 @@ export function keyInProgress(): DomainError {
 }
 
 /** A refusal from its stored or returned code and detail, answered exactly as it was the first time. */
-export function refusalFrom(code: string, detail: string | null): DomainError {
+/** A refusal as stored with an Idempotency-Key; `replayed` when it answers a repeat of the request. */
+export function refusalFrom(code: string, detail: string | null, replayed = false): DomainError {
   if (!isErrorCode(code)) throw new Error(`unknown stored error code ${code}`);
-  return new DomainError(code, detail ?? '');
+  return new DomainError(code, detail ?? '', undefined, replayed);
 }
 
 /**
@@ -98,7 +99,7 @@ export class IdempotencyStore {
     );
     if (record.request_hash !== context.requestHash) throw keyReused();
     this.metrics.idempotencyReplayed(operation);
-    if (record.error_code) throw refusalFrom(record.error_code, record.error_detail);
+    if (record.error_code) throw refusalFrom(record.error_code, record.error_detail, true);
     return { status: record.response_status, body: record.response_body as T, replayed: true };
   }
 }

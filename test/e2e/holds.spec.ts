@@ -730,6 +730,7 @@ describe('holds (e2e)', () => {
       const again = await place({ walletId: buyer, amount: 100 }).set('Idempotency-Key', key);
       expect(again.status).toBe(422);
       expect(again.body).toEqual(first.body);
+      expect([first.headers['idempotency-replayed'], again.headers['idempotency-replayed']]).toEqual([undefined, 'true']);
       expect(await wallet(buyer)).toMatchObject({ held: 0 });
       expect((await place({ walletId: buyer, amount: 100 }).set('Idempotency-Key', `${key}-2`)).status).toBe(201);
     });

@@ -488,6 +488,8 @@ describe('money movements (e2e)', () => {
       const again = await withdraw(walletId, { amount: 10 }).set('Idempotency-Key', key);
       expect(again.status).toBe(422);
       expect(again.body).toEqual(first.body);
+      // the first refusal carries no replay header, its repeat does (README: refusals included)
+      expect([first.headers['idempotency-replayed'], again.headers['idempotency-replayed']]).toEqual([undefined, 'true']);
       expect(await balance(walletId)).toBe(105);
     });
 

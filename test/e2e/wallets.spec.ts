@@ -363,6 +363,7 @@ describe('wallets (e2e)', () => {
       const again = await create({ ownerId, currency: 'EUR' }).set('Idempotency-Key', key);
       expectProblem(again, 409, 'WALLET_ALREADY_EXISTS');
       expect(again.body).toEqual(first.body);
+      expect([first.headers['idempotency-replayed'], again.headers['idempotency-replayed']]).toEqual([undefined, 'true']);
     });
 
     it('keys are scoped per API key: the same key under another API key is an independent request', async () => {

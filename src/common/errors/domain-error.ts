@@ -11,6 +11,8 @@ export class DomainError extends Error {
     readonly code: ErrorCode,
     readonly detail: string,
     readonly errors?: FieldError[],
+    /** The first answer to a request with this Idempotency-Key, given again: answered with Idempotency-Replayed: true. */
+    readonly replayed = false,
   ) {
     super(detail);
     this.name = 'DomainError';

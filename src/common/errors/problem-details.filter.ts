@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { REQUEST_BODY_LIMIT_BYTES } from '../http/body-limit.js';
+import { IDEMPOTENCY_REPLAYED_HEADER } from '../http/idempotency-header.js';
 import { isDatabaseUnavailable } from './database-errors.js';
 import { DomainError, FieldError } from './domain-error.js';
 import { ERROR_STATUS, ERROR_TITLE, ErrorCode } from './error-codes.js';
@@ -64,6 +65,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const problem = this.toProblem(exception, request);
     if (response.headersSent) return;
     if (problem.status === 503) response.setHeader('Retry-After', RETRY_AFTER_SECONDS);
+    if (exception instanceof DomainError && exception.replayed) response.setHeader(IDEMPOTENCY_REPLAYED_HEADER, 'true');
     response.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
   }
 

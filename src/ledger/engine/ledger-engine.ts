@@ -145,7 +145,7 @@ function resultOf(result: EngineOutcome): EngineResult {
     case 'replay':
       if (result.transaction) return { kind: 'transaction', transaction: result.transaction, replayed: true };
       if (result.status !== null) return { kind: 'response', status: result.status, body: result.body, replayed: true };
-      if (result.code) throw refusalFrom(result.code, result.detail);
+      if (result.code) throw refusalFrom(result.code, result.detail, true);
       throw new Error('idempotency record without an outcome');
     case 'key_reused':
       throw keyReused();
