@@ -10,7 +10,8 @@ const CREATED = ['event_data', 'outcome_events', 'record_events', 'record_call_e
 /** Rewritten to record its calls' events; down() puts back the group-posting body. */
 const REPLACED = ['post_group'];
 
-export const EVENT_TYPES = [
+/** As src/events/event-types.ts had them when this migration was written (frozen, like its SQL). */
+const EVENT_TYPES = [
   'wallet.created',
   'wallet.updated',
   'transaction.posted',

@@ -64,7 +64,7 @@ const CLAIM_SQL = `
      SET attempts = d.attempts + 1, next_attempt_at = now() + make_interval(secs => $3::float8 / 1000)
     FROM due, webhook_endpoints ep, events e
    WHERE d.id = due.id AND ep.id = d.endpoint_id AND e.tenant_id = d.tenant_id AND e.sequence = d.event_sequence
-  RETURNING d.id AS delivery_id, d.attempts AS attempt, d.created_at AS scheduled_at, ep.id AS endpoint_id, ep.url, ep.secret,
+  RETURNING d.id AS delivery_id, d.attempts AS attempt, ep.id AS endpoint_id, ep.url, ep.secret,
             e.sequence, e.id, e.type, e.created_at, event_data(e.transaction_id, e.data) AS data`;
 
 /**
@@ -92,7 +92,6 @@ const RECORD_SQL = `
 interface Claimed extends EventRow {
   delivery_id: string;
   attempt: number;
-  scheduled_at: Date;
   endpoint_id: string;
   url: string;
   secret: string;
